@@ -1,0 +1,304 @@
+"""Start and stop the whole stack: Rasa server, action server and web app.
+
+Used by `make run` (`python -m ops.stack run`), by the test fixture `live_stack`
+and by the benchmarks. Every process listens on 127.0.0.1 only; Rasa's HTTP API is
+protected by a token.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+DEFAULT_MODEL = ROOT / "models" / "mailhilfe.tar.gz"
+RUN_DIR = ROOT / ".run"
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def quiet_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONWARNINGS": "ignore",
+            "PYTHONPATH": str(ROOT),
+            "SANIC_HOST": HOST,
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Process:
+    name: str
+    args: List[str]
+    health_url: str
+    log_path: Path
+    env: Dict[str, str] = field(default_factory=dict)
+    popen: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(
+            self.args,
+            cwd=ROOT,
+            env=quiet_env(self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise RuntimeError(f"{self.name} exited early; see {self.log_path}:\n{self.tail()}")
+            if http_ok(self.health_url):
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} not healthy after {timeout:.0f}s; see {self.log_path}:\n{self.tail()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.running():
+            self.popen = None
+            return
+        assert self.popen is not None
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=timeout)
+        except ProcessLookupError:
+            pass
+        self.popen = None
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Stack:
+    """The running bot: action server, Rasa server and (optionally) the web app."""
+
+    def __init__(
+        self,
+        model: Path = DEFAULT_MODEL,
+        web: bool = True,
+        rasa_port: Optional[int] = None,
+        actions_port: Optional[int] = None,
+        web_port: Optional[int] = None,
+        tracker_db: Optional[Path] = None,
+        run_dir: Optional[Path] = None,
+        rasa_token: Optional[str] = None,
+        assist_token: Optional[str] = None,
+        web_env: Optional[Dict[str, str]] = None,
+        endpoints_extra: str = "",
+    ) -> None:
+        self.model = Path(model)
+        self.run_dir = Path(run_dir) if run_dir else RUN_DIR / f"stack-{os.getpid()}-{secrets.token_hex(3)}"
+        self.rasa_port = rasa_port or free_port()
+        self.actions_port = actions_port or free_port()
+        self.web_port = (web_port or free_port()) if web else None
+        self.tracker_db = Path(tracker_db) if tracker_db else self.run_dir / "tracker.db"
+        self.rasa_token = rasa_token or secrets.token_urlsafe(24)
+        self.assist_token = assist_token or secrets.token_urlsafe(24)
+        self.web_env = web_env or {}
+        self.endpoints_extra = endpoints_extra
+        self.rasa_url = f"http://{HOST}:{self.rasa_port}"
+        self.actions_url = f"http://{HOST}:{self.actions_port}"
+        self.web_url = f"http://{HOST}:{self.web_port}" if web else None
+        self.processes: Dict[str, Process] = {}
+        self._build_processes()
+
+    # -- configuration -------------------------------------------------
+    def endpoints_file(self) -> Path:
+        path = self.run_dir / "endpoints.yml"
+        self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            "action_endpoint:\n"
+            f"  url: \"{self.actions_url}/webhook\"\n"
+            "tracker_store:\n"
+            "  type: SQL\n"
+            "  dialect: sqlite\n"
+            f"  db: \"{self.tracker_db}\"\n"
+            "lock_store:\n"
+            "  type: in_memory\n" + self.endpoints_extra
+        )
+        return path
+
+    def _build_processes(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        python = str(VENV_BIN / "python")
+        self.processes["actions"] = Process(
+            "action server",
+            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
+            f"{self.actions_url}/health",
+            self.run_dir / "actions.log",
+        )
+        self.processes["rasa"] = Process(
+            "Rasa server",
+            [
+                str(VENV_BIN / "rasa"), "run",
+                "--model", str(self.model),
+                "--endpoints", str(self.endpoints_file()),
+                "--credentials", str(ROOT / "credentials.yml"),
+                "--interface", HOST,
+                "--port", str(self.rasa_port),
+                "--enable-api",
+                "--auth-token", self.rasa_token,
+            ],
+            f"{self.rasa_url}/status?token={self.rasa_token}",
+            self.run_dir / "rasa.log",
+        )
+        if self.web_port:
+            env = {
+                "WEB_HOST": HOST,
+                "WEB_PORT": str(self.web_port),
+                "RASA_URL": self.rasa_url,
+                "RASA_TOKEN": self.rasa_token,
+                "ASSIST_TOKEN": self.assist_token,
+            }
+            env.update(self.web_env)
+            self.processes["web"] = Process(
+                "web app", [python, "-m", "bot.web"], f"{self.web_url}/",
+                self.run_dir / "web.log", env=env,
+            )
+
+    # -- life cycle ----------------------------------------------------
+    def start(self, timeout: float = 180.0) -> "Stack":
+        if not self.model.exists():
+            raise RuntimeError(f"no trained model at {self.model}: run `make train` first")
+        try:
+            for name in ("actions", "rasa", "web"):
+                if name in self.processes:
+                    self.processes[name].start()
+            for name in ("actions", "rasa", "web"):
+                if name in self.processes:
+                    self.processes[name].wait_healthy(timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for name in ("web", "rasa", "actions"):
+            if name in self.processes:
+                self.processes[name].stop()
+
+    def stop_rasa(self) -> None:
+        self.processes["rasa"].stop()
+
+    def start_rasa(self, timeout: float = 180.0) -> None:
+        self.processes["rasa"].start()
+        self.processes["rasa"].wait_healthy(timeout)
+
+    def stop_actions(self) -> None:
+        self.processes["actions"].stop()
+
+    def start_actions(self, timeout: float = 60.0) -> None:
+        self.processes["actions"].start()
+        self.processes["actions"].wait_healthy(timeout)
+
+    def pids(self) -> Dict[str, int]:
+        return {n: p.popen.pid for n, p in self.processes.items() if p.popen is not None}
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def run_forever(args: argparse.Namespace) -> int:
+    assist_token = os.environ.get("ASSIST_TOKEN") or secrets.token_urlsafe(18)
+    rasa_token = os.environ.get("RASA_TOKEN") or secrets.token_urlsafe(24)
+    var = ROOT / "var"
+    stack = Stack(
+        web=(ROOT / "bot" / "web" / "__main__.py").exists(),
+        rasa_port=5005,
+        actions_port=5055,
+        web_port=int(os.environ.get("WEB_PORT", "8080")),
+        tracker_db=var / "tracker.db",
+        run_dir=RUN_DIR / "run",
+        rasa_token=rasa_token,
+        assist_token=assist_token,
+    )
+    print("Starting Mailhilfe (this takes about 20 seconds) ...", flush=True)
+    stop_requested = False
+
+    def request_stop(*_):
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        stack.start()
+        print("\nMailhilfe is running:")
+        if stack.web_url:
+            print(f"  Chat widget demo page : {stack.web_url}/")
+            print(f"  Agent assist          : {stack.web_url}/assist   (token: {assist_token})")
+        print(f"  Rasa server (private) : {stack.rasa_url}")
+        print(f"  Action server (private): {stack.actions_url}")
+        print(f"  Conversations are kept in {stack.tracker_db}")
+        print(f"  Logs: {stack.run_dir}/*.log")
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stop_requested:
+            for proc in stack.processes.values():
+                if not proc.running():
+                    print(f"{proc.name} stopped unexpectedly:\n{proc.tail()}", file=sys.stderr)
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping ...", flush=True)
+        stack.stop()
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["run"])
+    args = parser.parse_args(argv)
+    return run_forever(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
