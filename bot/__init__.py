@@ -1,0 +1,1 @@
+"""Mailhilfe: the bot's framework-independent Python code (knowledge base, bounce analysis, replies)."""
