@@ -11,11 +11,13 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -54,6 +56,16 @@ def quiet_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     )
     env.update(extra or {})
     return env
+
+
+def prepare_sqlite(path: Path) -> None:
+    """Create the SQLite tracker file in WAL mode (kept by the file, so Rasa's own
+    connections use it too): one fsync per saved tracker instead of several, and readers
+    never wait for the writer. Back up the -wal file together with the database."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(str(path), timeout=30)) as conn:
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
 
 
 @dataclass
@@ -115,7 +127,14 @@ class Process:
 
 
 class Stack:
-    """The running bot: action server, Rasa server and (optionally) the web app."""
+    """The running bot: action server(s), Rasa server(s) and (optionally) the web app.
+
+    Defaults: one action server, one Rasa server with the SQLite tracker store and the
+    in-memory lock store, the web app. For scale-out give `rasa_processes=N` (and
+    `actions_processes=M`, Rasa server i calls action server i mod M) together with a
+    shared `tracker_store` and `lock_store` (YAML blocks, see `ops.services`); the web
+    app then gets every Rasa URL in `RASA_URLS` (comma-separated, first = `RASA_URL`).
+    """
 
     def __init__(
         self,
@@ -130,63 +149,119 @@ class Stack:
         assist_token: Optional[str] = None,
         web_env: Optional[Dict[str, str]] = None,
         endpoints_extra: str = "",
+        rasa_processes: int = 1,
+        actions_processes: int = 1,
+        tracker_store: Optional[str] = None,
+        lock_store: Optional[str] = None,
+        rasa_env: Optional[Dict[str, str]] = None,
+        credentials: Optional[Path] = None,
     ) -> None:
+        if rasa_processes < 1 or actions_processes < 1:
+            raise ValueError("need at least one Rasa server and one action server")
+        if rasa_processes > 1 and not lock_store:
+            raise ValueError(
+                "several Rasa processes need a shared lock store (e.g. ops.services.RedisServer"
+                ".lock_store_yaml()); in-memory locks would let two processes write one tracker at once"
+            )
         self.model = Path(model)
         self.run_dir = Path(run_dir) if run_dir else RUN_DIR / f"stack-{os.getpid()}-{secrets.token_hex(3)}"
         self.rasa_port = rasa_port or free_port()
         self.actions_port = actions_port or free_port()
+        self.rasa_ports = [self.rasa_port] + [free_port() for _ in range(rasa_processes - 1)]
+        self.actions_ports = [self.actions_port] + [free_port() for _ in range(actions_processes - 1)]
         self.web_port = (web_port or free_port()) if web else None
         self.tracker_db = Path(tracker_db) if tracker_db else self.run_dir / "tracker.db"
         self.rasa_token = rasa_token or secrets.token_urlsafe(24)
         self.assist_token = assist_token or secrets.token_urlsafe(24)
         self.web_env = web_env or {}
         self.endpoints_extra = endpoints_extra
-        self.rasa_url = f"http://{HOST}:{self.rasa_port}"
-        self.actions_url = f"http://{HOST}:{self.actions_port}"
+        self.tracker_store = tracker_store
+        self.lock_store = lock_store
+        self.rasa_env = rasa_env or {}
+        self.credentials = Path(credentials) if credentials else None
+        self.rasa_urls = [f"http://{HOST}:{port}" for port in self.rasa_ports]
+        self.actions_urls = [f"http://{HOST}:{port}" for port in self.actions_ports]
+        self.rasa_url = self.rasa_urls[0]
+        self.actions_url = self.actions_urls[0]
         self.web_url = f"http://{HOST}:{self.web_port}" if web else None
         self.processes: Dict[str, Process] = {}
         self._build_processes()
 
+    @staticmethod
+    def _name(kind: str, index: int) -> str:
+        return kind if index == 0 else f"{kind}{index + 1}"
+
+    @property
+    def rasa_names(self) -> List[str]:
+        return [self._name("rasa", i) for i in range(len(self.rasa_ports))]
+
+    @property
+    def actions_names(self) -> List[str]:
+        return [self._name("actions", i) for i in range(len(self.actions_ports))]
+
     # -- configuration -------------------------------------------------
-    def endpoints_file(self) -> Path:
-        path = self.run_dir / "endpoints.yml"
-        self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    def endpoints_file(self, index: int = 0) -> Path:
+        """Endpoints of Rasa server `index` (its action server, the tracker and lock store)."""
+        path = self.run_dir / ("endpoints.yml" if index == 0 else f"endpoints{index + 1}.yml")
+        actions_url = self.actions_urls[index % len(self.actions_urls)]
+        if self.tracker_store:
+            tracker = self.tracker_store.rstrip("\n") + "\n"
+        else:
+            prepare_sqlite(self.tracker_db)
+            tracker = (
+                "tracker_store:\n"
+                "  type: SQL\n"
+                "  dialect: sqlite\n"
+                f"  db: \"{self.tracker_db}\"\n"
+            )
+        lock = self.lock_store.rstrip("\n") + "\n" if self.lock_store else "lock_store:\n  type: in_memory\n"
         path.write_text(
             "action_endpoint:\n"
-            f"  url: \"{self.actions_url}/webhook\"\n"
-            "tracker_store:\n"
-            "  type: SQL\n"
-            "  dialect: sqlite\n"
-            f"  db: \"{self.tracker_db}\"\n"
-            "lock_store:\n"
-            "  type: in_memory\n" + self.endpoints_extra
+            f"  url: \"{actions_url}/webhook\"\n" + tracker + lock + self.endpoints_extra
         )
         return path
+
+    def credentials_file(self) -> Path:
+        if self.credentials:
+            return self.credentials
+        path = ROOT / "credentials.yml"
+        if path.exists():
+            return path
+        # no project credentials yet: Rasa's plain REST channel
+        fallback = self.run_dir / "credentials.yml"
+        fallback.write_text("rest:\n")
+        return fallback
 
     def _build_processes(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         python = str(VENV_BIN / "python")
-        self.processes["actions"] = Process(
-            "action server",
-            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
-            f"{self.actions_url}/health",
-            self.run_dir / "actions.log",
-        )
-        self.processes["rasa"] = Process(
-            "Rasa server",
-            [
-                str(VENV_BIN / "rasa"), "run",
-                "--model", str(self.model),
-                "--endpoints", str(self.endpoints_file()),
-                "--credentials", str(ROOT / "credentials.yml"),
-                "--interface", HOST,
-                "--port", str(self.rasa_port),
-                "--enable-api",
-                "--auth-token", self.rasa_token,
-            ],
-            f"{self.rasa_url}/status?token={self.rasa_token}",
-            self.run_dir / "rasa.log",
-        )
+        for index, port in enumerate(self.actions_ports):
+            name = self._name("actions", index)
+            self.processes[name] = Process(
+                "action server" if index == 0 else f"action server {index + 1}",
+                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                f"{self.actions_urls[index]}/health",
+                self.run_dir / f"{name}.log",
+            )
+        credentials = self.credentials_file()
+        for index, port in enumerate(self.rasa_ports):
+            name = self._name("rasa", index)
+            self.processes[name] = Process(
+                "Rasa server" if index == 0 else f"Rasa server {index + 1}",
+                [
+                    str(VENV_BIN / "rasa"), "run",
+                    "--model", str(self.model),
+                    "--endpoints", str(self.endpoints_file(index)),
+                    "--credentials", str(credentials),
+                    "--interface", HOST,
+                    "--port", str(port),
+                    "--enable-api",
+                    "--auth-token", self.rasa_token,
+                ],
+                f"{self.rasa_urls[index]}/status?token={self.rasa_token}",
+                self.run_dir / f"{name}.log",
+                env=dict(self.rasa_env),
+            )
         if self.web_port:
             env = {
                 "WEB_HOST": HOST,
@@ -195,46 +270,63 @@ class Stack:
                 "RASA_TOKEN": self.rasa_token,
                 "ASSIST_TOKEN": self.assist_token,
             }
+            if len(self.rasa_urls) > 1:
+                env["RASA_URLS"] = ",".join(self.rasa_urls)
             env.update(self.web_env)
             self.processes["web"] = Process(
                 "web app", [python, "-m", "bot.web"], f"{self.web_url}/",
                 self.run_dir / "web.log", env=env,
             )
 
+    def _order(self) -> List[str]:
+        names = self.actions_names + self.rasa_names + ["web"]
+        return [n for n in names if n in self.processes]
+
     # -- life cycle ----------------------------------------------------
     def start(self, timeout: float = 180.0) -> "Stack":
         if not self.model.exists():
             raise RuntimeError(f"no trained model at {self.model}: run `make train` first")
         try:
-            for name in ("actions", "rasa", "web"):
-                if name in self.processes:
-                    self.processes[name].start()
-            for name in ("actions", "rasa", "web"):
-                if name in self.processes:
-                    self.processes[name].wait_healthy(timeout)
+            for name in self._order():
+                self.processes[name].start()
+            for name in self._order():
+                self.processes[name].wait_healthy(timeout)
         except Exception:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        for name in ("web", "rasa", "actions"):
-            if name in self.processes:
-                self.processes[name].stop()
+        for name in reversed(self._order()):
+            self.processes[name].stop()
 
-    def stop_rasa(self) -> None:
-        self.processes["rasa"].stop()
+    def stop_rasa(self, index: int = 0) -> None:
+        self.processes[self._name("rasa", index)].stop()
 
-    def start_rasa(self, timeout: float = 180.0) -> None:
-        self.processes["rasa"].start()
-        self.processes["rasa"].wait_healthy(timeout)
+    def kill_rasa(self, index: int = 0) -> None:
+        """SIGKILL Rasa server `index` (a crash, no clean shutdown)."""
+        proc = self.processes[self._name("rasa", index)]
+        if proc.running():
+            assert proc.popen is not None
+            try:
+                os.killpg(proc.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.popen.wait(timeout=30)
+        proc.popen = None
 
-    def stop_actions(self) -> None:
-        self.processes["actions"].stop()
+    def start_rasa(self, timeout: float = 180.0, index: int = 0) -> None:
+        proc = self.processes[self._name("rasa", index)]
+        proc.start()
+        proc.wait_healthy(timeout)
 
-    def start_actions(self, timeout: float = 60.0) -> None:
-        self.processes["actions"].start()
-        self.processes["actions"].wait_healthy(timeout)
+    def stop_actions(self, index: int = 0) -> None:
+        self.processes[self._name("actions", index)].stop()
+
+    def start_actions(self, timeout: float = 60.0, index: int = 0) -> None:
+        proc = self.processes[self._name("actions", index)]
+        proc.start()
+        proc.wait_healthy(timeout)
 
     def pids(self) -> Dict[str, int]:
         return {n: p.popen.pid for n, p in self.processes.items() if p.popen is not None}
