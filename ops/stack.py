@@ -171,8 +171,8 @@ class Stack:
         self.actions_ports = [self.actions_port] + [free_port() for _ in range(actions_processes - 1)]
         self.web_port = (web_port or free_port()) if web else None
         self.tracker_db = Path(tracker_db) if tracker_db else self.run_dir / "tracker.db"
-        self.rasa_token = rasa_token or secrets.token_urlsafe(24)
-        self.assist_token = assist_token or secrets.token_urlsafe(24)
+        self.rasa_token = rasa_token or secrets.token_hex(24)
+        self.assist_token = assist_token or secrets.token_hex(24)
         self.web_env = web_env or {}
         self.endpoints_extra = endpoints_extra
         self.tracker_store = tracker_store
@@ -256,7 +256,8 @@ class Stack:
                     "--interface", HOST,
                     "--port", str(port),
                     "--enable-api",
-                    "--auth-token", self.rasa_token,
+                    # "=" form: a token starting with "-" is not taken for an option
+                    f"--auth-token={self.rasa_token}",
                 ],
                 f"{self.rasa_urls[index]}/status?token={self.rasa_token}",
                 self.run_dir / f"{name}.log",
@@ -283,7 +284,7 @@ class Stack:
         return [n for n in names if n in self.processes]
 
     # -- life cycle ----------------------------------------------------
-    def start(self, timeout: float = 180.0) -> "Stack":
+    def start(self, timeout: float = 300.0) -> "Stack":
         if not self.model.exists():
             raise RuntimeError(f"no trained model at {self.model}: run `make train` first")
         try:
@@ -315,7 +316,7 @@ class Stack:
             proc.popen.wait(timeout=30)
         proc.popen = None
 
-    def start_rasa(self, timeout: float = 180.0, index: int = 0) -> None:
+    def start_rasa(self, timeout: float = 300.0, index: int = 0) -> None:
         proc = self.processes[self._name("rasa", index)]
         proc.start()
         proc.wait_healthy(timeout)
@@ -339,8 +340,8 @@ class Stack:
 
 
 def run_forever(args: argparse.Namespace) -> int:
-    assist_token = os.environ.get("ASSIST_TOKEN") or secrets.token_urlsafe(18)
-    rasa_token = os.environ.get("RASA_TOKEN") or secrets.token_urlsafe(24)
+    assist_token = os.environ.get("ASSIST_TOKEN") or secrets.token_hex(18)
+    rasa_token = os.environ.get("RASA_TOKEN") or secrets.token_hex(24)
     var = ROOT / "var"
     stack = Stack(
         web=(ROOT / "bot" / "web" / "__main__.py").exists(),
