@@ -16,6 +16,7 @@ import asyncio
 import hmac
 import json
 import logging
+import os
 import re
 import time
 from functools import lru_cache, partial
@@ -42,7 +43,9 @@ assist_bp = Blueprint("assist")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API_TEXTS = Path(__file__).resolve().parents[2] / "data" / "assist" / "api.yml"
 MAX_TEXT_CHARS = 100_000
-NLU_TIMEOUT = 2.5          # seconds per /model/parse call; then answer without the NLU
+# seconds per /model/parse call; then the answer comes from the knowledge base alone
+NLU_TIMEOUT = float(os.environ.get("ASSIST_NLU_TIMEOUT", "") or 2.5)
+WARM_NLU_SECONDS = 180.0   # keep trying to warm Rasa up this long after the app started
 TRACKER_TIMEOUT = 5.0
 _ARTICLE_ID = re.compile(r"^[a-z0-9_]{1,80}$")
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
@@ -108,7 +111,8 @@ async def _close_own_http(app, _loop) -> None:
 
 @assist_bp.listener("after_server_start")
 async def _warm_up(app, loop) -> None:
-    """Load the knowledge base and the assist data once, off the event loop."""
+    """Load the KB and the assist data off the event loop, and get Rasa's first (slow)
+    parse done before an agent waits for it."""
     def warm() -> None:
         try:
             assemble(prepare("Outlook einrichten"), [None], _kb())
@@ -116,6 +120,35 @@ async def _warm_up(app, loop) -> None:
             logger.warning("assist warm-up failed: %s", type(exc).__name__)
 
     loop.run_in_executor(None, warm)
+    app.ctx.assist_warm_nlu = loop.create_task(_warm_nlu(app))
+
+
+async def _warm_nlu(app) -> None:
+    settings = getattr(app.ctx, "settings", None)
+    rasa_url = str(getattr(settings, "rasa_url", "") or "").rstrip("/")
+    token = str(getattr(settings, "rasa_token", "") or "")
+    if not rasa_url:
+        return
+    deadline = asyncio.get_running_loop().time() + WARM_NLU_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        session = getattr(app.ctx, "http", None)
+        try:
+            if session is not None and not session.closed:
+                async with session.post(f"{rasa_url}/model/parse", params={"token": token},
+                                        json={"text": "Outlook einrichten"},
+                                        timeout=aiohttp.ClientTimeout(total=30)) as response:
+                    if response.status == 200:
+                        return
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            pass
+        await asyncio.sleep(2)
+
+
+@assist_bp.listener("before_server_stop")
+async def _stop_warm_up(app, _loop) -> None:
+    task = getattr(app.ctx, "assist_warm_nlu", None)
+    if task is not None and not task.done():
+        task.cancel()
 
 
 def _kb() -> Any:
@@ -159,7 +192,8 @@ def _read_text(request: Request) -> tuple[Optional[str], Optional[HTTPResponse]]
         return None, api_error(400, "text_missing")
     if len(text) > MAX_TEXT_CHARS:
         return None, api_error(400, "text_too_long", max_chars=f"{MAX_TEXT_CHARS:,}".replace(",", "."))
-    return text, None
+    # JSON may carry lone surrogates ("\ud800") that no UTF-8 answer could hold
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"), None
 
 
 # -- routes -------------------------------------------------------------------------

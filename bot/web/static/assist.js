@@ -30,7 +30,7 @@
     client: "Mailprogramm", protocol: "Protokoll", encryption: "Verschlüsselung",
     error_code: "Fehlercode", topic: "Thema", walkthrough: "Anleitung", step: "Schritt",
     failed_attempts: "Fehlversuche", bounce_category: "Bounce-Kategorie",
-    handover_summary: "Übergabe-Zusammenfassung"
+    handover_summary: "Übergabe-Zusammenfassung", steps_tried: "Bereits versucht"
   };
 
   var state = { slots: {} };
@@ -465,16 +465,34 @@
     });
   }
 
+  var HANDOVER_FIELDS = [
+    ["topic", "Thema"], ["client", "Mailprogramm"], ["protocol", "Protokoll"],
+    ["error_code", "Fehlercode"], ["bounce_category", "Bounce-Kategorie"], ["walkthrough", "Anleitung"]
+  ];
+
   function slotValue(value) {
+    if (Array.isArray(value)) { return value.map(slotValue).join(", "); }
     if (value !== null && typeof value === "object") { return JSON.stringify(value, null, 2); }
     return valueLabel(value);
   }
 
-  function renderConversation(box, data) {
-    if (data.handover_summary) {
-      box.appendChild(el("h3", { text: "Übergabe-Zusammenfassung" }));
-      box.appendChild(el("p", { className: "handover", text: slotValue(data.handover_summary) }));
+  function renderHandover(box, summary) {
+    box.appendChild(el("h3", { text: "Übergabe-Zusammenfassung" }));
+    if (typeof summary !== "object" || summary === null || Array.isArray(summary)) {
+      box.appendChild(el("p", { className: "handover", text: slotValue(summary) }));
+      return;
     }
+    if (summary.text) { box.appendChild(el("p", { className: "handover", text: String(summary.text) })); }
+    var facts = el("dl", { className: "facts" });
+    HANDOVER_FIELDS.forEach(function (field) { fact(facts, field[1], summary[field[0]] ? slotValue(summary[field[0]]) : ""); });
+    if (summary.steps_tried && summary.steps_tried.length) {
+      fact(facts, "Bereits versucht", bulletList(summary.steps_tried.map(String)));
+    }
+    if (facts.firstChild) { box.appendChild(facts); }
+  }
+
+  function renderConversation(box, data) {
+    if (data.handover_summary) { renderHandover(box, data.handover_summary); }
     box.appendChild(el("h3", { text: "Bekannte Angaben" }));
     var slots = el("dl", { className: "facts" });
     Object.keys(data.slots || {}).forEach(function (name) {
