@@ -15,7 +15,7 @@ from bot.redact import redact
 from .bodies import BodyTooLarge, read_body
 from .chat_input import InputError, parse_chat_body
 from .errors import json_error
-from .messages import notice_text
+from .messages import error_text, no_answer_apology, notice_text, password_warning
 from .rasa_client import UpstreamError, clean_bot_messages
 from .upstreams import send_balanced
 from .session import COOKIE_NAME, set_session_cookie
@@ -40,7 +40,18 @@ def _retry_after(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
+def has_real_answer(messages) -> bool:
+    """Whether Rasa's messages answer the customer: anything but the password warning
+    that the Rasa channel sends before the bot's answer."""
+    warning = password_warning()
+    return any(message != {"text": warning} for message in messages)
+
+
 def make_chat_blueprint() -> Blueprint:
+    # Fill the fault texts now (knowledge base loaded once): a broken contact entry stops
+    # the app at start, not when Rasa or the action server fails.
+    no_answer_apology()
+    error_text("upstream_unavailable")
     bp = Blueprint("chat", url_prefix="/api")
 
     def session_for(request: Request):
@@ -106,7 +117,15 @@ def make_chat_blueprint() -> Blueprint:
             response.headers["Retry-After"] = "5"
             return with_cookie(request, response, conversation_id, is_new)
 
-        answer = {"messages": clean_bot_messages(items), "new_session": is_new,
+        messages = clean_bot_messages(items)
+        if not has_real_answer(messages):
+            # Rasa took the message but said nothing (besides the password warning). With
+            # this bot that means a custom action failed: Rasa 3.6 logs the error, drops
+            # the action's messages and goes on. Never leave the customer in silence.
+            logger.warning("chat conv=%s Rasa gave no answer (action server down or failing?)",
+                           _log_id(conversation_id))
+            messages.append({"text": no_answer_apology()})
+        answer = {"messages": messages, "new_session": is_new,
                   "truncated": chat_input.truncated}
         if chat_input.truncated:
             answer["notice"] = notice_text("truncated", limit=f"{settings.max_message_chars:,}".replace(",", "."))

@@ -123,7 +123,22 @@ def _failure(error: UpstreamError) -> Optional[str]:
     return None
 
 
-BOT_FIELDS = ("text", "buttons", "image", "custom", "attachment", "elements", "quick_replies")
+def rest_items(sender: str, bot_event: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """What Rasa's REST channel answers for one stored `bot` event (as its
+    CollectingOutputChannel does: plain texts split at blank lines, buttons kept with
+    their text, custom/image/attachment/elements as messages of their own)."""
+    data = bot_event.get("data") or {}
+    text = bot_event.get("text")
+    items: List[Dict[str, Any]] = []
+    buttons = data.get("buttons") or data.get("quick_replies")
+    if buttons:
+        items.append({"recipient_id": sender, "text": text, "buttons": buttons})
+    elif text:
+        items.extend({"recipient_id": sender, "text": part} for part in text.strip().split("\n\n"))
+    for key in ("custom", "image", "attachment", "elements"):
+        if data.get(key):
+            items.append({"recipient_id": sender, key: data[key]})
+    return items
 
 
 async def stored_answer(
@@ -153,15 +168,10 @@ async def stored_answer(
     event = events[last_user]
     if event.get("text") != text or float(event.get("timestamp") or 0) < since:
         return None
-    answers = []
+    answers: List[Dict[str, Any]] = []
     for event in events[last_user + 1:]:
         if isinstance(event, dict) and event.get("event") == "bot":
-            item: Dict[str, Any] = {"recipient_id": sender}
-            if event.get("text"):
-                item["text"] = event["text"]
-            data = event.get("data") or {}
-            item.update({k: v for k, v in data.items() if k in BOT_FIELDS and v})
-            answers.append(item)
+            answers.extend(rest_items(sender, event))
     return answers
 
 

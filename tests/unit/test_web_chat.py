@@ -268,10 +268,13 @@ def test_slow_rasa_gives_503_within_the_time_limit(client, web):
     assert elapsed < 3.0  # upstream_timeout is 1 s in these tests
 
 
-def test_empty_rasa_answer_is_an_empty_list(client, web):
+def test_empty_rasa_answer_becomes_the_apology(client, web):
+    # Rasa answers [] when the action server is down (tests/unit/test_web_faults.py).
     web.rasa.mode = "empty"
     response = client.chat({"message": "hallo"})
-    assert response.status == 200 and response.json()["messages"] == []
+    assert response.status == 200
+    [message] = response.json()["messages"]
+    assert "support@dokom21.de" in message["text"]
 
 
 def test_rasa_down_gives_503_quickly():

@@ -1,0 +1,1 @@
+"""Custom actions of Mailhilfe (rasa-sdk). Thin: tracker -> ``bot.dialogue`` -> dispatcher."""

@@ -1,0 +1,1 @@
+"""Dialogue logic without Rasa: topics, walkthrough state machine, bounce routing, hand-over."""
