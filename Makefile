@@ -49,7 +49,8 @@ test-unit:
 
 test-rasa:
 	$(RASA) data validate --fail-on-warnings --data data/nlu data/rules data/stories
-	$(RASA) test core --model models/mailhilfe.tar.gz --stories tests/stories \
+	rm -rf .run/test-stories && mkdir -p .run/test-stories && cp tests/test_stories*.yml .run/test-stories/
+	$(RASA) test core --model models/mailhilfe.tar.gz --stories .run/test-stories \
 	    --fail-on-prediction-errors --out reports/rasa-test
 
 test-stack:
