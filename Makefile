@@ -11,13 +11,13 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore
 
-.PHONY: help install spacy train run test test-unit test-rasa test-stack browser-deps \
+.PHONY: help install spacy train run run-prod soak test test-unit test-rasa test-stack browser-deps \
         eval-nlu eval-bounce bench bench-assist audit clean
 
 help:
 	@echo "make run    install, train if stale, start the stack (widget on http://127.0.0.1:8080)"
 	@echo "make test   install, train if stale, run every test"
-	@echo "other: install spacy train eval-nlu eval-bounce bench bench-assist audit clean"
+	@echo "other: install spacy train run-prod eval-nlu eval-bounce bench bench-assist soak audit clean"
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ train: spacy
 
 run: train
 	@$(PY) -m ops.stack run
+
+run-prod: train
+	@bash ops/install_services.sh
+	@$(PY) -m ops.prod $(ARGS)
 
 browser-deps: install
 	@bash ops/install_chromium.sh
@@ -67,6 +71,9 @@ bench: train
 
 bench-assist: train
 	$(PY) scripts/bench_assist.py $(ARGS)
+
+soak: train
+	$(PY) scripts/soak.py $(ARGS)
 
 audit: install
 	@bash ops/audit.sh
