@@ -298,7 +298,8 @@ def train_model(config: Path, out_dir: Path, name: str, log: Path, timeout: floa
     model = out_dir / f"{name}.tar.gz"
     if code != 0 or not model.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-        raise RuntimeError(f"training {config} failed (exit {code}), log {log}:\n{tail}")
+        why = f"timed out after {timeout:.0f} s" if code == -9 else f"exit {code}"
+        raise RuntimeError(f"training {config} failed ({why}), log {log}:\n{tail}")
     return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
             "components_seconds": component_times(log),
             "load_avg_after": [round(x, 2) for x in os.getloadavg()], "peak_rss_mb": peak, "model": str(model),
@@ -945,7 +946,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--rasa-env", action="append", default=[], metavar="KEY=VALUE",
                         help="environment for the Rasa processes, e.g. TF_INTRA_OP_PARALLELISM_THREADS=1")
     parser.add_argument("--start-timeout", type=float, default=300)
-    parser.add_argument("--train-timeout", type=float, default=1800)
+    parser.add_argument("--train-timeout", type=float, default=5400, help="seconds per training (default 5400)")
     parser.add_argument("--out", default=str(OUT_DIR))
     parser.add_argument("--reps", type=int, default=2,
                         help="segments per level and target, measured in ABBA order (default 2)")

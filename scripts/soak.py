@@ -406,6 +406,7 @@ def summarise(outcomes: List[Outcome]) -> Dict[str, Any]:
         "client_side_failures": sum(1 for o in outcomes if o.status < 0),
         "empty_answers": sum(1 for o in outcomes if o.empty_answer),
         "apologies": sum(1 for o in outcomes if o.apology),
+        "apologies_by_kind": dict(Counter(o.kind for o in outcomes if o.apology)),
         "latency_200_s": {"p50": percentile(ok, 0.5), "p95": percentile(ok, 0.95),
                           "p99": percentile(ok, 0.99), "max": round(max(ok), 3) if ok else None},
     }
@@ -419,6 +420,8 @@ def print_summary(report: Dict[str, Any]) -> None:
     print(f"  status codes: {s['status_codes']}")
     print(f"  5xx: {s['server_errors_5xx']}, client-side failures: {s['client_side_failures']}, "
           f"empty answers: {s['empty_answers']}, apologies: {s['apologies']}")
+    if s["apologies"]:
+        print(f"  apologies (Rasa gave no answer) by kind: {s['apologies_by_kind']}")
     print(f"  error codes: {s['error_codes']}")
     if s["unexpected"]:
         print(f"  unexpected outcomes: {s['unexpected']}")
@@ -447,6 +450,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--rate-limit", type=int, default=100_000,
                         help="RATE_LIMIT_MESSAGES for the web app (per session per 60 s; 0 turns it off)")
+    parser.add_argument("--upstream-timeout", type=float, default=10.0,
+                        help="UPSTREAM_TIMEOUT of the web app (the product default is 10 s)")
     parser.add_argument("--max-minutes", type=float, default=60.0, help="stop sending after this long")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "soak.json")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
@@ -464,6 +469,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "RATE_LIMIT_MESSAGES": str(args.rate_limit),
             "RATE_LIMIT_WINDOW": "60",
             "NEW_SESSIONS_PER_MINUTE": "1000",
+            "UPSTREAM_TIMEOUT": str(args.upstream_timeout),
             "LOG_LEVEL": "WARNING",
         },
     )
@@ -510,6 +516,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     report = {
         "config": {"messages": args.messages, "conversations": args.conversations, "warmup": warmup,
                    "seed": args.seed, "rate_limit_messages": args.rate_limit,
+                   "upstream_timeout_s": args.upstream_timeout,
                    "model": str(args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model),
                    "malformed_kinds": MALFORMED},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

@@ -45,6 +45,19 @@ class State:
             count += 1
         return count
 
+    @property
+    def text_without_entities(self) -> str:
+        """The message with the spans of its entities cut out."""
+        spans = sorted((e.get("start"), e.get("end")) for e in self.entities
+                       if isinstance(e.get("start"), int) and isinstance(e.get("end"), int))
+        parts, position = [], 0
+        for start, end in spans:
+            if start >= position:
+                parts.append(self.text[position:start])
+                position = end
+        parts.append(self.text[position:])
+        return " ".join(" ".join(parts).split())
+
     def slot(self, name: str) -> Any:
         return self.slots.get(name)
 
@@ -64,7 +77,7 @@ class Turn:
 
 
 def _cleared_progress() -> dict[str, Any]:
-    return {"walkthrough": None, "step": None, "failed_attempts": None, "steps_tried": None}
+    return {name: None for name in PROGRESS_SLOTS}
 
 
 # -- starting a concern -------------------------------------------------------------------------
@@ -77,7 +90,8 @@ def set_topic(state: State, composer) -> Turn:
     else:
         topic = topics.topic_for_intent(state.intent, state.slot("topic"))
         if state.intent == "inform":
-            inferred = topics.infer_topic(composer.kb, state.text, state.intent_ranking)
+            inferred = topics.infer_topic(composer.kb, state.text_without_entities,
+                                          state.intent_ranking)
             topic = inferred or topic
     turn = Turn(slots={"topic": topic, **_cleared_progress()})
     if not topics.keeps_remembered_protocol(topic, state.slot("protocol"),

@@ -66,21 +66,35 @@ def topic_for_intent(intent: Optional[str], current_topic: Optional[str]) -> Opt
     return current_topic
 
 
-#: an intent the NLU ranks at least this high may be what an information-only message
-#: ("Mein Postfach ist voll, ich nutze Thunderbird mit POP3" -> inform) is about
-INFER_MIN_CONFIDENCE = 0.02
+#: KB search score a text without entities needs to count as naming a concern (the
+#: search scores "Postfach ist voll" around 16, a bare "Ich nutze" around 4)
+INFER_MIN_SCORE = 8.0
 
 
 def infer_topic(kb, text: str, ranking) -> Optional[str]:
     """The topic behind a message the NLU read as ``inform``, if NLU and KB search agree.
 
-    The topic intent the NLU ranks highest (above a floor) must also tag one of the top
-    KB search hits for the text; otherwise None (no guessing).
+    ``text`` should be the message without its entity values ("Mein Postfach ist voll,
+    ich nutze Thunderbird mit POP3" -> "Mein Postfach ist voll, ich nutze mit"), so a bare
+    "Ich nutze Thunderbird" does not start a set-up. The best KB hit must be tagged with a
+    topic intent the NLU ranks at all (any confidence); otherwise None.
     """
-    return _agreed(kb, text, ranking, TOPIC_INTENTS, INFER_MIN_CONFIDENCE)
+    if not text or not text.strip():
+        return None
+    hits = kb.search(text, limit=1)
+    if not hits or hits[0].score < INFER_MIN_SCORE:
+        return None
+    tagged = [i for i in kb.article(hits[0].article_id).intents if i in TOPIC_INTENTS]
+    ranked = [name for name, _ in ranking]
+    return next((name for name in ranked if name in tagged), None)
+
+
+#: a not-understood message whose best real intent reaches this is offered as a guess
+SUGGEST_MIN_CONFIDENCE = 0.1
 
 
 def _agreed(kb, text: str, ranking, candidates, floor: float) -> Optional[str]:
+    """The best-ranked candidate intent (above ``floor``) if a top KB hit is tagged with it."""
     best = next((name for name, confidence in ranking
                  if name in candidates and confidence >= floor), None)
     if best is None or not text:
@@ -88,10 +102,6 @@ def _agreed(kb, text: str, ranking, candidates, floor: float) -> Optional[str]:
     hit_intents = {intent for hit in kb.search(text, limit=5)
                    for intent in kb.article(hit.article_id).intents}
     return best if best in hit_intents else None
-
-
-#: a not-understood message whose best real intent reaches this is offered as a guess
-SUGGEST_MIN_CONFIDENCE = 0.1
 
 
 def guess_intent(kb, text: str, ranking) -> Optional[str]:

@@ -111,12 +111,25 @@ def test_every_process_listens_on_loopback_only(live_stack, kind):
     assert not exposed, f"{kind} listens beyond loopback: {exposed}"
 
 
+def local_ipv4_addresses() -> Set[str]:
+    """The IPv4 addresses of this machine's interfaces (connections to them stay local)."""
+    import fcntl
+
+    found = set()
+    for _, name in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                packed = fcntl.ioctl(sock.fileno(), 0x8915,  # SIOCGIFADDR
+                                     struct.pack("256s", name[:15].encode()))
+            except OSError:
+                continue
+            found.add(socket.inet_ntoa(packed[20:24]))
+    return found
+
+
 def test_rasa_and_actions_refuse_connections_on_other_addresses(live_stack):
     """Connecting to this machine's other addresses on the private ports fails."""
-    others = set()
-    for family, _, _, _, sockaddr in socket.getaddrinfo(socket.gethostname(), None):
-        if family == socket.AF_INET and not sockaddr[0].startswith("127."):
-            others.add(sockaddr[0])
+    others = {a for a in local_ipv4_addresses() if not a.startswith("127.")}
     if not others:
         pytest.skip("this machine has no non-loopback IPv4 address")
     for address in others:

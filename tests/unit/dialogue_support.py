@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -95,5 +94,3 @@ def rendered(messages: list[dict]) -> str:
 def composer() -> Composer:
     return Composer(get_kb())
 
-
-PLACEHOLDER = re.compile(r"{[a-z_]+}")

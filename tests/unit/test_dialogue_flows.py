@@ -174,11 +174,29 @@ def test_consecutive_fallbacks_count_from_the_latest_message():
     assert State(user_intents=("greet", "nlu_fallback")).consecutive_fallbacks == 0
 
 
+MAILBOX_TEXT = "Mein Postfach ist voll, ich nutze Thunderbird mit POP3"
+MAILBOX_ENTITIES = tuple(
+    {"entity": name, "value": value, "start": MAILBOX_TEXT.index(span),
+     "end": MAILBOX_TEXT.index(span) + len(span)}
+    for name, value, span in (("client", "thunderbird", "Thunderbird"),
+                              ("protocol", "pop3", "POP3")))
+
+
 def test_information_only_message_about_a_full_mailbox_starts_that_topic():
-    state = State(intent="inform", text="Mein Postfach ist voll, ich nutze Thunderbird mit POP3",
-                  intent_ranking=(("inform", 0.95), ("mailbox_full", 0.04)))
+    state = State(intent="inform", text=MAILBOX_TEXT, entities=MAILBOX_ENTITIES,
+                  intent_ranking=(("inform", 1.0), ("setup_client", 0.001),
+                                  ("mailbox_full", 0.0004)))
+    assert state.text_without_entities == "Mein Postfach ist voll, ich nutze mit"
     turn = flows.set_topic(state, C)
     assert turn.slots["topic"] == "mailbox_full" and names(turn) == ["utter_mailbox_quota"]
+
+
+def test_naming_a_program_does_not_start_a_set_up():
+    state = State(intent="inform", text="Ich nutze Thunderbird",
+                  entities=({"entity": "client", "value": "thunderbird", "start": 10,
+                             "end": 21},),
+                  intent_ranking=(("inform", 1.0), ("setup_client", 0.001)))
+    assert flows.set_topic(state, C).slots["topic"] is None
 
 
 def test_plain_information_does_not_guess_a_topic():
