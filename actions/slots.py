@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
-from bot.dialogue import bounce
+from bot.dialogue import bounce, topics
 
 from .common import DomainDict, composer
 from bot.dialogue.bounce import status_code
@@ -33,6 +33,16 @@ class ValidateSlotMappings(ValidationAction):
         if pasted == bool(tracker.get_slot("bounce_pasted")):
             return {}
         return {"bounce_pasted": pasted}
+
+    async def extract_protocol(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        latest = tracker.latest_message or {}
+        named = topics.protocol_from_server_words(
+            composer().kb, (latest.get("intent") or {}).get("name"), latest.get("text") or "",
+            latest.get("entities") or [])
+        if named is None or named == tracker.get_slot("protocol"):
+            return {}
+        return {"protocol": named}
 
     def validate_client(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> Dict[Text, Any]:

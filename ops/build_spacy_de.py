@@ -11,6 +11,11 @@ adds only what the Rasa pipeline in `config.yml` uses:
   "SSL-Verschlüsselung", "Outlook-Profil") so the name is a token of its own that
   entity extraction can tag, and a version number glued to a client name is split
   ("Outlook2016"), while "SSL/TLS" stays one token;
+* multi-word setting names merged into one token (spaCy's built-in entity_ruler +
+  merge_entities, so loading needs no custom code): "ohne SSL", "keine
+  Verschlüsselung", "nicht verschlüsselt" (encryption `none`) and "Mail auf dem Mac"
+  (client `apple_mail`). As single tokens they are tagged as one entity; as several
+  tokens DIET tended to cut "ohne SSL" into "ohne" + "SSL" (= ssl_tls, the opposite);
 * a lookup lemmatizer whose table comes from spacy-lookups-data, rewritten for the way
   Rasa calls it: Rasa's SpacyNLP lowercases the text first (`case_sensitive: false`),
   so every key is lowercase. The table also gets spellings without umlauts
@@ -78,7 +83,7 @@ DOMAIN_LEMMAS: Dict[str, str] = {
     "funktioniert": "funktionieren", "funzt": "funktionieren", "klappt": "klappen",
     "geklappt": "klappen",
     # fixes of wrong generic entries
-    "lang": "lang", "lange": "lang", "größe": "größe", "groß": "groß",
+    "lang": "lang", "lange": "lang", "größe": "größe", "groß": "groß", "es": "es",
 }
 
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -162,6 +167,20 @@ def _ci(word: str) -> str:
 # Names that customers glue to another word with a hyphen ("IMAP-Konto").
 HYPHEN_SPLIT_NAMES = ["imap", "imap4", "pop", "pop3", "smtp", "ssl", "tls", "starttls",
                       "outlook", "thunderbird"]
+_NO = ["ohne", "keine", "kein", "keiner"]
+_ENCRYPTION_WORDS = ["verschlüsselung", "verschluesselung", "ssl", "tls", "ssl/tls", "tls/ssl",
+                     "starttls", "verbindungssicherheit"]
+# Word sequences that become one token (label only used for merging, not as entity).
+MULTIWORD_PATTERNS = [
+    [{"LOWER": {"IN": _NO}}, {"LOWER": {"IN": _ENCRYPTION_WORDS}}],
+    [{"LOWER": "ohne"}, {"LOWER": {"IN": ["jede", "jegliche"]}},
+     {"LOWER": {"IN": ["verschlüsselung", "verschluesselung"]}}],
+    [{"LOWER": "nicht"}, {"LOWER": {"IN": ["verschlüsselt", "verschluesselt"]}}],
+    [{"LOWER": "mail"}, {"LOWER": {"IN": ["auf", "am", "vom", "für", "fuer", "unter"]}},
+     {"LOWER": {"IN": ["dem", "der"]}, "OP": "?"},
+     {"LOWER": {"IN": ["mac", "macbook", "imac", "macos"]}}],
+]
+
 # Tokens that must not be split at their slash / backslash.
 KEEP_WHOLE = ["SSL/TLS", "TLS/SSL", "SSL\\TLS"]
 # Client names that customers glue to a version number ("Outlook2016").
@@ -205,6 +224,10 @@ def build(output: Path = OUTPUT) -> None:
     lookups = Lookups()
     lookups.add_table("lemma_lookup", table)
     lemmatizer.initialize(lookups=lookups)
+
+    ruler = nlp.add_pipe("entity_ruler", config={"validate": True})
+    ruler.add_patterns([{"label": "MULTIWORD", "pattern": p} for p in MULTIWORD_PATTERNS])
+    nlp.add_pipe("merge_entities")
 
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent) as tmp:

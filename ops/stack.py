@@ -155,6 +155,7 @@ class Stack:
         lock_store: Optional[str] = None,
         rasa_env: Optional[Dict[str, str]] = None,
         credentials: Optional[Path] = None,
+        plain_rasa: bool = False,
     ) -> None:
         if rasa_processes < 1 or actions_processes < 1:
             raise ValueError("need at least one Rasa server and one action server")
@@ -179,6 +180,7 @@ class Stack:
         self.lock_store = lock_store
         self.rasa_env = rasa_env or {}
         self.credentials = Path(credentials) if credentials else None
+        self.plain_rasa = plain_rasa
         self.rasa_urls = [f"http://{HOST}:{port}" for port in self.rasa_ports]
         self.actions_urls = [f"http://{HOST}:{port}" for port in self.actions_ports]
         self.rasa_url = self.rasa_urls[0]
@@ -249,7 +251,7 @@ class Stack:
             self.processes[name] = Process(
                 "Rasa server" if index == 0 else f"Rasa server {index + 1}",
                 [
-                    str(VENV_BIN / "rasa"), "run",
+                    *self._rasa_command(python), "run",
                     "--model", str(self.model),
                     "--endpoints", str(self.endpoints_file(index)),
                     "--credentials", str(credentials),
@@ -278,6 +280,13 @@ class Stack:
                 "web app", [python, "-m", "bot.web"], f"{self.web_url}/",
                 self.run_dir / "web.log", env=env,
             )
+
+    def _rasa_command(self, python: str) -> List[str]:
+        """`rasa` with the response-check speed-up (ops/rasa_patches.py); plain Rasa
+        (`plain_rasa=True`) for the benchmark's default-configuration baseline."""
+        if self.plain_rasa:
+            return [str(VENV_BIN / "rasa")]
+        return [python, "-m", "ops.rasa_patches"]
 
     def _order(self) -> List[str]:
         names = self.actions_names + self.rasa_names + ["web"]

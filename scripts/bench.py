@@ -1034,7 +1034,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if wanted(args, "ours"):
             group.append(Target("ours", model, args, has_web))
         if default_model is not None:
-            group.append(Target("default", default_model, args, has_web))
+            # the baseline is plain Rasa: default config, no server speed-up
+            group.append(Target("default", default_model, args, has_web, {"plain_rasa": True}))
         for vname, vmodel in variants.items():
             group.append(Target(f"variant:{vname}", vmodel, args, has_web))
         if wanted(args, "variants"):

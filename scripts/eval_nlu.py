@@ -358,6 +358,9 @@ def markdown(report: Dict[str, Any]) -> str:
     lines = ["# NLU evaluation on the holdout", ""]
     lines.append(f"Holdout: `{HOLDOUT.relative_to(ROOT)}`, {ours['examples']} utterances. "
                  f"Training data: `data/nlu/` ({report['training_examples']} examples).")
+    if base and base.get("reused"):
+        lines.append(f"Default-config figures are from the last `--with-default` run "
+                     f"(holdout of {base['examples']} utterances then).")
     lines.append("")
     head = "| metric | tuned (config.yml) |" + (" default (rasa init, de) |" if base else "")
     lines += [head, "|---|---|" + ("---|" if base else "")]
@@ -378,13 +381,18 @@ def markdown(report: Dict[str, Any]) -> str:
     row("parse time (ms/message)", lambda r: f"{r['parse_ms_per_message']:.1f}")
     lines.append("")
 
-    lines += ["## Per intent (tuned)", "", "| intent | P | R | F1 | n |", "|---|---|---|---|---|"]
+    extra = " F1 default |" if base else ""
+    lines += ["## Per intent (tuned)", "", "| intent | P | R | F1 | n |" + extra,
+              "|---|---|---|---|---|" + ("---|" if base else "")]
     for name, m in ours["intent"]["per_intent"].items():
-        lines.append(f"| {name} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['support']} |")
+        other = f" {base['intent']['per_intent'].get(name, {}).get('f1', float('nan')):.2f} |" if base else ""
+        lines.append(f"| {name} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['support']} |{other}")
     lines.append("")
-    lines += ["## Per entity (tuned, value-exact)", "", "| entity | P | R | F1 | n |", "|---|---|---|---|---|"]
+    lines += ["## Per entity (tuned, value-exact)", "", "| entity | P | R | F1 | n |" + extra,
+              "|---|---|---|---|---|" + ("---|" if base else "")]
     for name, m in ours["entity"]["per_entity"].items():
-        lines.append(f"| {name} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['support']} |")
+        other = f" {base['entity']['per_entity'].get(name, {}).get('f1', float('nan')):.2f} |" if base else ""
+        lines.append(f"| {name} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['support']} |{other}")
     lines.append("")
     lines += ["## Fallback threshold (tuned model, raw ranking)", "",
               "| threshold | holdout correct | holdout fallback | holdout wrong | nonsense probes with e-mail intent |",
@@ -471,7 +479,7 @@ def main(argv=None) -> int:
     elif (args.out / "report.json").exists():
         previous = json.loads((args.out / "report.json").read_text())
         if "default" in previous:  # keep the last measured baseline for the side-by-side
-            report["default"] = previous["default"]
+            report["default"] = {**previous["default"], "reused": True}
 
     (args.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     (args.out / "report.md").write_text(markdown(report))

@@ -175,7 +175,12 @@ class ReplyComposer:
             for option in view["options"]:
                 line = _fill(servers["option"], _Context(
                     port=option["port"], encryption_name=names.get(option["encryption"], option["encryption"])))
-                line += servers["recommended"] if option["recommended"] else servers["not_recommended"]
+                if option["recommended"]:
+                    line += servers["recommended"]
+                elif option["encryption"] == "none":
+                    line += servers["not_recommended"]
+                else:
+                    line += servers["alternative"]
                 lines.append(f"- {line}")
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)

@@ -75,7 +75,7 @@ def build_servers(root: Node) -> dict[str, Server]:
     for protocol, node in root.child("servers").entries():
         if protocol not in schema.PROTOCOLS:
             raise node.error(f"unknown protocol (allowed: {', '.join(schema.PROTOCOLS)})")
-        node.check_keys(("host", "direction", "authentication_required", "options"), ("source",))
+        node.check_keys(("host", "direction", "authentication_required", "options"), ("source", "aliases"))
         options = [port_option(item) for item in node.items("options")]
         seen = set()
         for item, option in zip(node.items("options"), options):
@@ -89,6 +89,7 @@ def build_servers(root: Node) -> dict[str, Server]:
             authentication_required=node.flag("authentication_required"),
             options=options,
             source=node.text("source", ""),
+            aliases=node.text_list("aliases", required=False),
         )
     for protocol in schema.PROTOCOLS:
         if protocol not in servers:

@@ -41,6 +41,19 @@ class KnowledgeBase:
         """The server for ``imap``, ``pop3`` or ``smtp``."""
         return self._servers[_canonical(protocol, _PROTOCOL_SYNONYMS, "protocol")]
 
+    def protocol_named_in(self, text: str) -> Optional[str]:
+        """The one protocol whose server ``text`` names by a word of its own.
+
+        "Postausgangsserver Port bei SSL?" -> ``smtp`` (servers.yml ``aliases``, matched
+        inside compounds after umlaut folding); None when no server or several are named.
+        """
+        if not isinstance(text, str):
+            return None
+        folded = fold(text[:1000])
+        named = {server.protocol for server in self._servers.values()
+                 if any(fold(alias) in folded for alias in server.aliases)}
+        return named.pop() if len(named) == 1 else None
+
     def ports(self, protocol: str, encryption: Optional[str] = None) -> list[PortOption]:
         """Port options of a server in order of preference, optionally for one encryption."""
         options = self.server(protocol).options

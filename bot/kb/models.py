@@ -28,6 +28,8 @@ class Server:
     authentication_required: bool
     options: list[PortOption]
     source: str = ""
+    #: words customers use for this server alone ("Postausgangsserver" -> smtp)
+    aliases: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

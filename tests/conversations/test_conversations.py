@@ -59,14 +59,7 @@ def conversation_runner(request):
 
 # Cases that fail with the current model because of known NLU mistakes. They still run and
 # are reported in full; an unexpected pass shows up as XPASS. Remove an entry once fixed.
-KNOWN_ISSUES = {
-    "server_settings/smtp-mit-ssl-port-465":
-        "NLU: 'Postausgangsserver Port bei SSL?' yields no protocol=smtp entity, so the bot asks back",
-    "bounces/nur-fehler-554-bot-bittet-um-den-text-der-fehlermeldung":
-        "NLU: 'Ich bekomme immer Fehler 554 beim Senden' is read as send_problem, so the bot asks for the program instead of the error text",
-    "bounces/dnsbl-screenshot-an-den-support":
-        "NLU: 'Fehler 554 beim Senden' is read as send_problem, so the bot asks for the program before the pasted bounce",
-}
+KNOWN_ISSUES: dict = {}  # test_id -> reason; such a case runs as a non-strict xfail
 
 
 def case_param(case: Case):

@@ -33,7 +33,11 @@ MESSAGES = [
     "Ich bekomme keine Mails mehr",
     "Danke, tschüss",
 ]
-REQUEST_TIMEOUT = 45.0  # > TICKET_LOCK_LIFETIME: a lock left by a killed process must expire first
+# Well above TICKET_LOCK_LIFETIME (a lock left by a killed process must expire first) and
+# above what one process needs for a round of 32 conversations on a busy 2-core CI
+# machine: this test is about losing nothing, latency is the benchmark's business.
+# (Plain Rasa 3.6 could wait here for ever: ops/rasa_patches.py, the ticket lock.)
+REQUEST_TIMEOUT = 90.0
 LOCK_LIFETIME = "10"
 RUN_LIMIT = 900.0
 START_TIMEOUT = 600.0  # the machine may be busy; Rasa alone needs ~30 s

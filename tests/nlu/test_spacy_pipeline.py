@@ -89,5 +89,22 @@ def test_meta_and_stamp(tmp_path):
     if not (MODEL / "meta.json").exists():
         pytest.skip(f"{MODEL} not built: run `make spacy`")
     meta = json.loads((MODEL / "meta.json").read_text())
-    assert meta["lang"] == "de" and meta["pipeline"] == ["lemmatizer"]
+    assert meta["lang"] == "de"
+    assert meta["pipeline"] == ["lemmatizer", "entity_ruler", "merge_entities"]
     assert json.loads((MODEL / "build.json").read_text())["hash"] == build.build_hash()
+
+
+@pytest.mark.parametrize("text, token", [
+    ("Es läuft ohne SSL", "ohne ssl"),
+    ("keine Verschlüsselung eingestellt", "keine verschlüsselung"),
+    ("ist nicht verschlüsselt", "nicht verschlüsselt"),
+    ("Mail auf dem Mac", "mail auf dem mac"),
+    ("mit Mail am MacBook", "mail am macbook"),
+])
+def test_multiword_names_are_one_token(nlp, text, token):
+    assert token in [t.text for t in nlp(text.lower())]
+
+
+def test_multiword_merge_leaves_other_text_alone(nlp):
+    assert [t.text for t in nlp("thunderbird auf dem mac")] == ["thunderbird", "auf", "dem", "mac"]
+    assert [t.text for t in nlp("ich bekomme keine mails")] == ["ich", "bekomme", "keine", "mails"]

@@ -241,3 +241,23 @@ async def test_no_program_is_guessed_from_a_sentence_without_one():
     trk = tracker("Ich kann keine E-Mails mehr verschicken", "send_problem", active_loop=FORM,
                   topic="send_problem")
     assert await ValidateDetailsForm().extract_client(CollectingDispatcher(), trk, DOMAIN) == {}
+
+
+@pytest.mark.parametrize("text,intent,entities,before,expected", [
+    ("Postausgangsserver Port bei SSL?", "ask_server_settings", [], None, "smtp"),
+    ("welcher port fuer den postausgangsserver", "ask_server_settings", [], "imap", "smtp"),
+    ("Server für ausgehende Mails?", "ask_server_settings", [], None, "smtp"),
+    # an explicit protocol wins; other intents and the ambiguous incoming server set nothing
+    ("Postausgangsserver bei IMAP?", "ask_server_settings", [entity("protocol", "imap")], None, None),
+    ("Der Postausgangsserver wird nicht gefunden", "send_problem", [], None, None),
+    ("Welcher Posteingangsserver?", "ask_server_settings", [], None, None),
+    ("Posteingangsserver und Postausgangsserver?", "ask_server_settings", [], None, None),
+    ("Postausgangsserver Port?", "ask_server_settings", [], "smtp", None),
+])
+async def test_the_outgoing_server_named_in_words_means_smtp(text, intent, entities, before, expected):
+    trk = tracker(text, intent, entities=entities,
+                  events_before=[slot_event("protocol", before)] if before else [])
+    if before:
+        trk.slots["protocol"] = before
+    _, events = await run(ValidateSlotMappings(), trk)
+    assert slot_changes(events).get("protocol") == expected

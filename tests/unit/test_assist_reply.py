@@ -105,3 +105,14 @@ def test_unclear_intent_uses_best_article_or_marks_gap():
 def test_password_warning_when_something_was_masked():
     reply = compose(Topic("Postfach voll", "mailbox_full", 0.9, {"protocol": "imap"}), password_masked=True)
     assert "Kennwort" in reply.text and "https://service.dokom.net" in reply.text
+
+
+def test_smtp_starttls_names_587_first_and_25_only_as_the_alternative():
+    from bot.kb import get_kb  # the real servers.yml, not the fake KB
+
+    reply = ReplyComposer(get_kb(), CONFIG).compose([Topic(
+        "Welcher Port für SMTP mit STARTTLS?", "ask_server_settings", 0.9,
+        {"protocol": "smtp", "encryption": "starttls"})]).text
+    assert "Port 587 – STARTTLS (empfohlen)" in reply
+    assert "Port 25 – STARTTLS (Alternative)" in reply
+    assert reply.index("Port 587") < reply.index("Port 25")

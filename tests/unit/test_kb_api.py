@@ -189,3 +189,16 @@ def test_address_rules(kb, local_part, valid):
 ])
 def test_password_safe(kb, password, safe):
     assert kb.limits.password_is_safe(password) is safe
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Postausgangsserverport?", "smtp"),
+    ("Wie heisst der Server fuer ausgehende Mails", "smtp"),
+    ("Posteingangsserver", None),  # IMAP or POP3: not one server
+    ("Posteingang und Postausgang", None),
+    ("Mein Postfach ist voll", None),
+    ("", None),
+    (None, None),
+])
+def test_protocol_named_by_the_server_word(kb, text, expected):
+    assert kb.protocol_named_in(text) == expected
