@@ -64,6 +64,9 @@ class State:
     def entity(self, name: str) -> Optional[Any]:
         return next((e.get("value") for e in self.entities if e.get("entity") == name), None)
 
+    def entity_values(self, name: str) -> list:
+        return [e.get("value") for e in self.entities if e.get("entity") == name]
+
 
 @dataclass
 class Turn:
@@ -88,7 +91,8 @@ def set_topic(state: State, composer) -> Turn:
     if state.slot("bounce_pasted"):
         topic = topics.BOUNCE
     else:
-        topic = topics.topic_for_intent(state.intent, state.slot("topic"))
+        topic = topics.topic_for_intent(state.intent, state.slot("topic"),
+                                        bounce.status_code(state.entity_values("error_code")))
         if state.intent == "inform":
             inferred = topics.infer_topic(composer.kb, state.text_without_entities,
                                           state.intent_ranking)

@@ -59,8 +59,15 @@ CLIENTS = ("outlook", "thunderbird", "apple_mail", "windows_mail", "other")
 ENCRYPTIONS = ("ssl_tls", "starttls", "none")
 
 
-def topic_for_intent(intent: Optional[str], current_topic: Optional[str]) -> Optional[str]:
-    """The topic after a user message with ``intent`` (``inform`` keeps the current one)."""
+def topic_for_intent(intent: Optional[str], current_topic: Optional[str],
+                     status_code: Optional[str] = None) -> Optional[str]:
+    """The topic after a user message with ``intent`` (``inform`` keeps the current one).
+
+    A sending problem that names an SMTP status code ("Fehler 554 beim Senden") is an
+    error message to diagnose: the bounce topic, whichever of the two the NLU preferred.
+    """
+    if intent == SEND_PROBLEM and status_code:
+        return BOUNCE
     if intent in TOPIC_INTENTS:
         return intent
     return current_topic

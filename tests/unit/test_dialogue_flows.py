@@ -38,6 +38,24 @@ def test_pasted_bounce_wins_over_the_nlu_intent():
     assert turn.slots["topic"] == "report_bounce"
 
 
+@pytest.mark.parametrize("entities,expected", [
+    ([{"entity": "error_code", "value": "554"}], "report_bounce"),
+    ([{"entity": "error_code", "value": "5.7.26"}], "report_bounce"),
+    ([{"entity": "error_code", "value": "0x800CCC0F"}], "send_problem"),  # not an SMTP code
+    ([{"entity": "client", "value": "outlook"}], "send_problem"),
+])
+def test_a_sending_problem_with_a_status_code_is_a_bounce(entities, expected):
+    turn = flows.set_topic(State(intent="send_problem", entities=entities,
+                                 text="Fehler beim Senden"), C)
+    assert turn.slots["topic"] == expected
+
+
+def test_a_status_code_does_not_turn_other_concerns_into_a_bounce():
+    turn = flows.set_topic(State(intent="receive_problem", text="Fehler 550",
+                                 entities=[{"entity": "error_code", "value": "550"}]), C)
+    assert turn.slots["topic"] == "receive_problem"
+
+
 def test_mailbox_full_starts_with_the_quota():
     turn = flows.set_topic(State(intent="mailbox_full"), C)
     assert names(turn) == ["utter_mailbox_quota"] and "300 MB" in render(turn)
