@@ -19,6 +19,7 @@ from .pages import STATIC_DIR, make_pages_blueprint
 from .ratelimit import RateLimiter
 from .session import SessionSigner
 from .settings import Settings
+from .admission import AdmissionGate
 from .upstreams import Upstreams
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "mailhilfe_web")
         settings.rasa_urls or (settings.rasa_url,), settings.rasa_balance,
         settings.rasa_retry_after, token=settings.rasa_token,
     )
+    if settings.rasa_max_in_flight < 0:
+        raise ValueError("RASA_MAX_IN_FLIGHT cannot be negative")
+    app.ctx.gate = AdmissionGate(settings.rasa_max_in_flight * len(app.ctx.upstreams))
     app.ctx.sessions = SessionSigner(settings.session_secret, settings.session_max_age)
     app.ctx.chat_limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window)
     app.ctx.new_session_limiter = RateLimiter(settings.new_sessions_per_minute, 60.0)

@@ -101,10 +101,11 @@ def make_chat_blueprint() -> Blueprint:
         redaction = redact(chat_input.text)
         metadata = {"redacted": redaction.found} if redaction.found else {}
         try:
-            items = await send_balanced(
-                ctx.http, ctx.upstreams, conversation_id, redaction.text,
-                metadata=metadata, timeout=settings.upstream_timeout,
-            )
+            async with ctx.gate.admit(settings.upstream_timeout) as time_left:
+                items = await send_balanced(
+                    ctx.http, ctx.upstreams, conversation_id, redaction.text,
+                    metadata=metadata, timeout=time_left,
+                )
         except UpstreamError as error:
             logger.warning("chat conv=%s upstream failed: %s", _log_id(conversation_id), error)
             response = json_error(503, error.code)

@@ -56,6 +56,9 @@ class Settings:
     session_max_age: int = 24 * 3600          # seconds a session cookie is honoured
     cookie_secure: Optional[bool] = None      # None: Secure when the request came over https
     upstream_timeout: float = 10.0            # seconds to wait for Rasa before answering 503
+    # chat messages at each Rasa server at once; more wait in the web app (0: no limit),
+    # see bot/web/admission.py
+    rasa_max_in_flight: int = 4
     max_body_bytes: int = 1024 * 1024         # request body limit (413 above)
     max_message_chars: int = 4000             # longer chat messages are cut, with a notice
     max_payload_chars: int = 1000             # button payloads longer than this: 400
@@ -84,6 +87,7 @@ class Settings:
             session_max_age=_int(env, "SESSION_MAX_AGE", 24 * 3600),
             cookie_secure={"1": True, "true": True, "0": False, "false": False}.get(secure),
             upstream_timeout=_float(env, "UPSTREAM_TIMEOUT", 10.0),
+            rasa_max_in_flight=_int(env, "RASA_MAX_IN_FLIGHT", 4),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1024 * 1024),
             max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 4000),
             rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 20),

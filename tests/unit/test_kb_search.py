@@ -15,6 +15,7 @@ from bot.kb.text import fold, stem, terms
 
 # (query as a customer would write it, article that must come FIRST)
 QUERIES = [
+    ("Weiterleitung kommt nicht an", "problem_forward_not_arriving"),
     ("Postfach voll", "problem_mailbox_full"),
     ("Postfaecher voll speicher", "problem_mailbox_full"),
     ("Fehler 554 Relay", "bounce_relay_denied"),

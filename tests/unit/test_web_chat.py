@@ -8,7 +8,7 @@ import pytest
 
 from bot.redact import PLACEHOLDER
 from bot.web.session import COOKIE_NAME
-from web_support import Running, make_settings
+from web_support import Running, assert_json_error, make_settings
 
 JSON = {"Content-Type": "application/json"}
 
@@ -24,15 +24,6 @@ def client(web):
     web.rasa.mode = "echo"
     web.rasa.delay = 0.0
     return web.client()
-
-
-def assert_json_error(response, status, code):
-    assert response.status == status, response.body
-    assert response.headers["content-type"].startswith("application/json")
-    data = response.json()
-    assert data["code"] == code
-    assert isinstance(data["error"], str) and len(data["error"]) > 10
-    return data
 
 
 # ------------------------------------------------------------ happy path

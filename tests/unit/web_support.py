@@ -221,3 +221,12 @@ def make_settings(**overrides) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)
+
+
+def assert_json_error(response, status, code):
+    assert response.status == status, response.body
+    assert response.headers["content-type"].startswith("application/json")
+    data = response.json()
+    assert data["code"] == code
+    assert isinstance(data["error"], str) and len(data["error"]) > 10
+    return data
