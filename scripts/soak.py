@@ -6,9 +6,12 @@
    SQLite tracker store, web app) on free loopback ports, with a known SESSION_SECRET
    and a chat rate limit high enough for a load test (RATE_LIMIT_MESSAGES; the limiter
    stays on, see --rate-limit);
-2. C simulated customers (default 32), each one conversation with its own session
+2. C simulated customers (default 32), each in a conversation with its own session
    cookie, send N messages in total (default 5,000) to POST /api/chat, one after the
-   other per customer as a real customer would. About 55 % are normal German questions
+   other per customer as a real customer would. After --turns-per-conversation
+   messages (default 20; 0: never) a customer starts a new conversation (a new
+   session, as "Neues Gespräch" in the widget does), so 32 conversations run at any
+   time. About 55 % are normal German questions
    and button clicks, the rest malformed: empty, whitespace, 100,000 characters,
    invalid UTF-8, control characters, emoji only, HTML/<script>, SQL-looking text,
    JSON of wrong types, missing or both fields, no JSON object, payloads of wrong types
@@ -41,7 +44,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -278,6 +281,18 @@ class Customer:
     accepted_markers: List[str] = field(default_factory=list)
     accepted: int = 0
     not_accepted: int = 0  # sent, answered 5xx or not at all (Rasa may still have stored it)
+    sent: int = 0  # requests in the current conversation
+    earlier: List["Customer"] = field(default_factory=list)  # finished conversations
+
+    def start_new_conversation(self) -> None:
+        """Keep the finished conversation for the check; the next request gets a new session."""
+        self.earlier.append(replace(self, earlier=[], last_buttons=[]))
+        self.conversation = self.cookie = None
+        self.last_buttons, self.accepted_markers = [], []
+        self.accepted = self.not_accepted = self.sent = 0
+
+    def conversations(self) -> List["Customer"]:
+        return self.earlier + [self]
 
 
 async def send(http: aiohttp.ClientSession, url: str, origin: str, customer: Customer,
@@ -330,7 +345,8 @@ async def send(http: aiohttp.ClientSession, url: str, origin: str, customer: Cus
 
 
 async def run_load(stack: Stack, signer: SessionSigner, total: int, conversations: int, seed: int,
-                   sampler: MemorySampler, deadline: float, progress: bool) -> Tuple[List[Outcome], List[Customer]]:
+                   sampler: MemorySampler, deadline: float, progress: bool,
+                   turns_per_conversation: int = 0) -> Tuple[List[Outcome], List[Customer]]:
     url = f"{stack.web_url}/api/chat"
     origin = stack.web_url
     apology = no_answer_apology()
@@ -346,6 +362,10 @@ async def run_load(stack: Stack, signer: SessionSigner, total: int, conversation
                 number = next(counter, None)
                 if number is None:
                     return
+                if turns_per_conversation and customer.sent >= turns_per_conversation:
+                    customer.start_new_conversation()
+                    first = True
+                customer.sent += 1
                 if first:
                     request = Request("normal", j({"message": f"Hallo (Ref K{number:05d})"}),
                                       marker=f"K{number:05d}")
@@ -359,7 +379,7 @@ async def run_load(stack: Stack, signer: SessionSigner, total: int, conversation
                     print(f"  {len(outcomes)}/{total} messages", flush=True)
 
     await asyncio.gather(*(customer_loop(c) for c in customers))
-    return outcomes, customers
+    return outcomes, [conversation for c in customers for conversation in c.conversations()]
 
 
 # ------------------------------------------------------------ verification
@@ -500,6 +520,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="RATE_LIMIT_MESSAGES for the web app (per session per 60 s; 0 turns it off)")
     parser.add_argument("--upstream-timeout", type=float, default=10.0,
                         help="UPSTREAM_TIMEOUT of the web app (the product default is 10 s)")
+    parser.add_argument("--turns-per-conversation", type=int, default=20,
+                        help="requests per conversation before the customer starts a new one "
+                             "(0: one conversation per customer for the whole run)")
     parser.add_argument("--max-minutes", type=float, default=60.0, help="stop sending after this long")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "soak.json")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
@@ -537,7 +560,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         t0 = time.monotonic()
         outcomes, customers = asyncio.run(run_load(
             stack, signer, args.messages, args.conversations, args.seed, sampler,
-            deadline=t0 + args.max_minutes * 60, progress=not args.quiet))
+            deadline=t0 + args.max_minutes * 60, progress=not args.quiet,
+            turns_per_conversation=args.turns_per_conversation))
         duration = time.monotonic() - t0
         sampler.stop()
         alive = {name: proc.running() for name, proc in stack.processes.items()}
@@ -550,6 +574,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     failures = missed_targets(summary, verification, memory, alive, len(outcomes), args.messages)
     report = {
         "config": {"messages": args.messages, "conversations": args.conversations, "warmup": warmup,
+                   "turns_per_conversation": args.turns_per_conversation,
                    "seed": args.seed, "rate_limit_messages": args.rate_limit,
                    "upstream_timeout_s": args.upstream_timeout,
                    "model": str(args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model),
