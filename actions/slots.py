@@ -8,9 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
-from bot.dialogue import bounce, topics
+from bot.dialogue import bounce, flows
 
-from .common import DomainDict, composer
+from .common import DomainDict, composer, state_of
 from bot.dialogue.bounce import status_code
 
 from .forms import best_client, canonical_encryption, canonical_protocol, previous_value
@@ -36,10 +36,7 @@ class ValidateSlotMappings(ValidationAction):
 
     async def extract_protocol(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
-        latest = tracker.latest_message or {}
-        named = topics.protocol_from_server_words(
-            composer().kb, (latest.get("intent") or {}).get("name"), latest.get("text") or "",
-            latest.get("entities") or [])
+        named = flows.protocol_from_server_words(state_of(tracker), composer().kb)
         if named is None or named == tracker.get_slot("protocol"):
             return {}
         return {"protocol": named}

@@ -62,7 +62,7 @@ class State:
         return self.slots.get(name)
 
     def entity(self, name: str) -> Optional[Any]:
-        return next((e.get("value") for e in self.entities if e.get("entity") == name), None)
+        return next(iter(self.entity_values(name)), None)
 
     def entity_values(self, name: str) -> list:
         return [e.get("value") for e in self.entities if e.get("entity") == name]
@@ -84,6 +84,18 @@ def _cleared_progress() -> dict[str, Any]:
 
 
 # -- starting a concern -------------------------------------------------------------------------
+
+def protocol_from_server_words(state: State, kb) -> Optional[str]:
+    """The protocol a server question names by the server's own word, not its protocol.
+
+    "Postausgangsserver Port bei SSL?" names no protocol entity, but only SMTP has an
+    outgoing server. Only for ``ask_server_settings`` and only when the NLU found no
+    protocol: an explicit "IMAP" always wins.
+    """
+    if state.intent != topics.SERVER_SETTINGS or state.entity("protocol") is not None:
+        return None
+    return kb.protocol_named_in(state.text)
+
 
 def set_topic(state: State, composer) -> Turn:
     """A topic intent (or a pasted bounce, or ``inform``) arrived: remember what it is about."""

@@ -132,21 +132,6 @@ def required_details(topic: Optional[str], slots: Mapping[str, object]) -> list[
     return []
 
 
-def protocol_from_server_words(kb, intent: Optional[str], text: str,
-                               entities: list) -> Optional[str]:
-    """The protocol a server question names by the server's own word, not its protocol.
-
-    "Postausgangsserver Port bei SSL?" names no protocol entity, but only SMTP has an
-    outgoing server. Only for ``ask_server_settings`` and only when the NLU found no
-    protocol: an explicit "IMAP" always wins.
-    """
-    if intent != SERVER_SETTINGS or not isinstance(text, str):
-        return None
-    if any(isinstance(e, dict) and e.get("entity") == "protocol" for e in entities or []):
-        return None
-    return kb.protocol_named_in(text)
-
-
 def allowed_protocols(topic: Optional[str]) -> tuple[str, ...]:
     """Protocol values that make sense for a topic (mail retrieval needs IMAP or POP3)."""
     if topic == MAILBOX_FULL:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator
 
 from .rasa_client import UpstreamError
 
@@ -31,11 +31,10 @@ class UpstreamBusy(UpstreamError):
 class AdmissionGate:
     """At most ``limit`` messages at Rasa at once (``limit`` 0: no limit)."""
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int) -> None:
         if limit < 0:
-            raise ValueError("the in-flight limit cannot be negative")
+            raise ValueError("RASA_MAX_IN_FLIGHT (the in-flight limit) cannot be negative")
         self.limit = limit
-        self._clock = clock
         self._semaphore = asyncio.Semaphore(limit) if limit else None
         self.in_flight = 0
         self.waiting = 0
@@ -46,7 +45,7 @@ class AdmissionGate:
         if self._semaphore is None:
             yield timeout
             return
-        started = self._clock()
+        started = time.monotonic()
         may_wait = timeout * (1 - MIN_BUDGET_SHARE)
         self.waiting += 1
         try:
@@ -57,7 +56,7 @@ class AdmissionGate:
             self.waiting -= 1
         self.in_flight += 1
         try:
-            yield max(0.0, timeout - (self._clock() - started))
+            yield max(0.0, timeout - (time.monotonic() - started))
         finally:
             self.in_flight -= 1
             self._semaphore.release()

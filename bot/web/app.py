@@ -12,6 +12,7 @@ import aiohttp
 from sanic import Sanic
 
 from . import security
+from .admission import AdmissionGate
 from .chat import make_chat_blueprint
 from .errors import JsonErrorHandler
 from .messages import load_messages
@@ -19,7 +20,6 @@ from .pages import STATIC_DIR, make_pages_blueprint
 from .ratelimit import RateLimiter
 from .session import SessionSigner
 from .settings import Settings
-from .admission import AdmissionGate
 from .upstreams import Upstreams
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,6 @@ def create_app(settings: Optional[Settings] = None, name: str = "mailhilfe_web")
         settings.rasa_urls or (settings.rasa_url,), settings.rasa_balance,
         settings.rasa_retry_after, token=settings.rasa_token,
     )
-    if settings.rasa_max_in_flight < 0:
-        raise ValueError("RASA_MAX_IN_FLIGHT cannot be negative")
     app.ctx.gate = AdmissionGate(settings.rasa_max_in_flight * len(app.ctx.upstreams))
     app.ctx.sessions = SessionSigner(settings.session_secret, settings.session_max_age)
     app.ctx.chat_limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window)
