@@ -282,7 +282,7 @@ class Stack:
             )
 
     def _rasa_command(self, python: str) -> List[str]:
-        """`rasa` with the response-check speed-up (ops/rasa_patches.py); plain Rasa
+        """`rasa` with our fixes and speed-ups (ops/rasa_patches/); plain Rasa
         (`plain_rasa=True`) for the benchmark's default-configuration baseline."""
         if self.plain_rasa:
             return [str(VENV_BIN / "rasa")]

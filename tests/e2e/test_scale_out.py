@@ -36,7 +36,7 @@ MESSAGES = [
 # Well above TICKET_LOCK_LIFETIME (a lock left by a killed process must expire first) and
 # above what one process needs for a round of 32 conversations on a busy 2-core CI
 # machine: this test is about losing nothing, latency is the benchmark's business.
-# (Plain Rasa 3.6 could wait here for ever: ops/rasa_patches.py, the ticket lock.)
+# (Plain Rasa 3.6 could wait here for ever: ops/rasa_patches/ticket_lock.py.)
 REQUEST_TIMEOUT = 90.0
 LOCK_LIFETIME = "10"
 RUN_LIMIT = 900.0

@@ -1,5 +1,6 @@
-"""ops.rasa_patches: the action-result check built once (same verdicts as Rasa's), and a
-ticket lock that cannot wait for ever."""
+"""ops.rasa_patches: the action-result check built once (same verdicts as Rasa's), a
+ticket lock that cannot wait for ever, TED predictions reused for seen dialogue states
+(same output as TensorFlow's), and the SQLite tracker store with a kept connection."""
 from __future__ import annotations
 
 import pytest
@@ -13,11 +14,17 @@ from ops import rasa_patches
 
 
 @pytest.fixture(autouse=True)
-def restore_lock_store():
-    """install() patches both; every test here starts and ends with plain Rasa."""
-    original = LockStore._acquire_lock
+def plain_rasa_again():
+    """install() patches all; every test here starts and ends with plain Rasa."""
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    patched = [(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
+               (TEDPolicy, "predict_action_probabilities"), (SQLTrackerStore, "__init__")]
+    originals = [(owner, name, owner.__dict__[name]) for owner, name in patched]
     yield
-    LockStore._acquire_lock = original
+    for owner, name, original in originals:
+        setattr(owner, name, original)
 
 
 GOOD = {
@@ -134,3 +141,159 @@ async def test_patched_lock_skips_an_expired_holder():
     started = time.monotonic()
     assert await asyncio.wait_for(store._acquire_lock("c", mine, 0.02), 2) is not None
     assert time.monotonic() - started >= 0.15  # waited for the holder to expire
+
+
+# -- TED predictions from the cache ----------------------------------------------------
+import json  # noqa: E402
+import sqlite3  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from ops.rasa_patches import sqlite_store, ted_cache  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "mailhilfe.tar.gz"
+
+
+COMPARED = []  # (cached path's prediction, TensorFlow's prediction, policy) per TED call
+
+
+@pytest.fixture(scope="module")
+def agent():
+    """The trained model, loaded with TED's predictions going through the cache and, for
+    comparison, through TensorFlow as well (Rasa binds policy methods when it loads)."""
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL.relative_to(ROOT)}: run `make train` first")
+    from rasa.core.agent import Agent
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    plain = TEDPolicy.predict_action_probabilities
+    ted_cache.install()
+    cached = TEDPolicy.predict_action_probabilities
+
+    def compare(self, tracker, domain, rule_only_data=None, precomputations=None, **kwargs):
+        got = cached(self, tracker, domain, rule_only_data=rule_only_data,
+                     precomputations=precomputations, **kwargs)
+        want = plain(self, tracker, domain, rule_only_data=rule_only_data,
+                     precomputations=precomputations, **kwargs)
+        COMPARED.append((got, want, self))
+        return got
+
+    TEDPolicy.predict_action_probabilities = compare
+    try:
+        return Agent.load(str(MODEL))
+    finally:
+        TEDPolicy.predict_action_probabilities = plain
+
+
+def _story_trackers(agent):
+    from rasa.core.test import _create_data_generator
+
+    trackers = []
+    for path in sorted(ROOT.glob("tests/test_stories*.yml")):
+        trackers += _create_data_generator(str(path), agent).generate_story_trackers()
+    return trackers
+
+
+def _prediction_points(tracker):
+    """Every state of the story at which the bot predicts its next action."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = list(tracker.events)
+    for end in range(1, len(events)):
+        if isinstance(events[end], ActionExecuted) and isinstance(
+                events[end - 1], (UserUttered, ActionExecuted)):
+            yield DialogueStateTracker.from_events(tracker.sender_id, events[:end],
+                                                   slots=tracker.slots.values())
+
+
+async def test_cached_ted_predictions_equal_tensorflows_for_every_test_story_state(agent):
+    points = [t for story in _story_trackers(agent) for t in _prediction_points(story)]
+    assert len(points) > 100
+    COMPARED.clear()
+    for _ in range(2):  # the second round is served from the cache throughout
+        for tracker in points:
+            agent.processor._predict_next_with_tracker(tracker.copy())
+    assert len(COMPARED) >= 2 * len(points) - 10  # a follow-up action skips the policies
+    cache = getattr(COMPARED[0][2], ted_cache._ATTRIBUTE)
+    assert cache.hits >= len(COMPARED) // 2 and 0 < len(cache.entries) < len(points)
+    for got, want, _ in COMPARED:
+        assert got.policy_name == want.policy_name == "TEDPolicy"
+        assert got.is_end_to_end_prediction == want.is_end_to_end_prediction
+        assert np.allclose(got.probabilities, want.probabilities, atol=1e-6)
+        assert np.argmax(got.probabilities) == np.argmax(want.probabilities)
+
+
+def test_the_cache_keeps_the_most_recently_used_entries():
+    cache = ted_cache.PredictionCache(size=2)
+    cache.put("a", ((1.0,), False, None))
+    cache.put("b", ((2.0,), False, None))
+    assert cache.get("a") is not None  # a is now the most recent
+    cache.put("c", ((3.0,), False, None))
+    assert cache.get("b") is None and cache.get("a") and cache.get("c")
+    assert (cache.hits, cache.misses) == (3, 1)
+
+
+@pytest.mark.parametrize("raw, size", [("", 4096), ("0", 0), ("-5", 0), ("100", 100)])
+def test_cache_size_from_the_environment(raw, size):
+    assert ted_cache.cache_size({"RASA_TED_CACHE_SIZE": raw}) == size
+
+
+def test_a_wrong_cache_size_stops_with_a_clear_message():
+    with pytest.raises(SystemExit, match="RASA_TED_CACHE_SIZE"):
+        ted_cache.cache_size({"RASA_TED_CACHE_SIZE": "viele"})
+
+
+def test_a_switched_off_cache_gives_no_cache(agent):
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    runner = agent.processor.graph_runner
+    teds = [node._component for node in runner._instantiated_nodes.values()
+            if isinstance(node._component, TEDPolicy)]
+    assert teds and ted_cache.is_cacheable(teds[0])  # our TED: no text, max_history 5
+    assert ted_cache.cache_of(teds[0], 0) is None
+
+
+# -- the SQLite tracker store ------------------------------------------------------------
+def _sqlite_store(path, domain):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    return SQLTrackerStore(domain, dialect="sqlite", db=str(path))
+
+
+async def test_sqlite_store_keeps_its_connection_and_loses_nothing_across_stores(tmp_path):
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.from_yaml("version: '3.1'\nintents: [greet]\nresponses:\n  utter_x:\n  - text: x\n")
+    sqlite_store.install()
+    db = tmp_path / "trackers.db"
+    store = _sqlite_store(db, domain)
+    assert type(store.engine.pool).__name__ == "QueuePool"
+    tracker = DialogueStateTracker("kunde-1", domain.slots)
+    for number in range(5):
+        tracker.update(UserUttered(f"Nachricht {number}", {"name": "greet"}))
+        tracker.update(ActionExecuted("utter_x"))
+        await store.save(tracker)
+    store.engine.dispose()  # as when Rasa stops
+
+    reopened = _sqlite_store(db, domain)  # as after a restart
+    texts = [e.text for e in (await reopened.retrieve("kunde-1")).events if isinstance(e, UserUttered)]
+    assert texts == [f"Nachricht {n}" for n in range(5)]
+    with reopened.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    with sqlite3.connect(str(db)) as outside:  # an ordinary reader sees every message
+        count = outside.execute("SELECT count(*) FROM events WHERE type_name='user'").fetchone()[0]
+    assert count == 5
+
+
+def test_other_databases_keep_rasas_engine():
+    from sqlalchemy.engine.url import make_url
+
+    assert sqlite_store._is_sqlite_file(make_url("sqlite:////var/x.db"))
+    assert not sqlite_store._is_sqlite_file(make_url("sqlite://"))
+    assert not sqlite_store._is_sqlite_file(make_url("postgresql://u@127.0.0.1/rasa"))

@@ -1,0 +1,34 @@
+"""Start Rasa with measured defects and slow paths of Rasa 3.6.21 fixed:
+`python -m ops.rasa_patches run ...` is `rasa run ...` otherwise. Nothing on disk changes;
+every patch is one module with its reasons, and tests/unit/test_rasa_patches.py checks
+each against plain Rasa.
+
+- action_validator: the action-server response check builds its JSON-schema validator
+  once (it was about half of the Rasa server's CPU under load).
+- ticket_lock: the ticket lock can no longer wait for ever when the waiter's own ticket
+  expired.
+- ted_cache: TEDPolicy predictions are reused for dialogue states already seen (same
+  output, no TensorFlow call).
+- sqlite_store: the SQLite tracker store keeps its connection open (no checkpoint and
+  fsyncs per message).
+"""
+from __future__ import annotations
+
+import sys
+
+from ops.rasa_patches import action_validator, sqlite_store, ted_cache, ticket_lock
+
+
+def install() -> None:
+    """Apply every patch (idempotent)."""
+    for patch in (action_validator, ticket_lock, ted_cache, sqlite_store):
+        patch.install()
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
