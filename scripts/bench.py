@@ -737,7 +737,7 @@ def run_profile(stack: Stack, modes, conversations, args, name: str, run_dir: Pa
         raw = run_dir / f"profile-{proc_name}.txt"
         procs[proc_name] = (subprocess.Popen(
             [spy, "record", "--pid", str(proc.popen.pid), "--duration", str(seconds), "--rate", "100",
-             "--format", "raw", "--output", str(raw), "--nonblocking"],
+             "--format", "raw", "--output", str(raw)],  # blocking: consistent stacks
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         ), raw)
     time.sleep(1.0)  # py-spy attaches

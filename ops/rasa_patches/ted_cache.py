@@ -16,11 +16,15 @@ featurisation and the TensorFlow call are skipped.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import OrderedDict
 from typing import Any, Dict, Optional, Tuple
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_SIZE = 4096
+REPORT_EVERY = 1000  # lookups between two log lines with the hit rate
 _ATTRIBUTE = "_mailhilfe_prediction_cache"
 
 
@@ -41,6 +45,15 @@ class PredictionCache:
         self.entries.move_to_end(key)
         self.hits += 1
         return entry
+
+    def report_now(self) -> bool:
+        return (self.hits + self.misses) % REPORT_EVERY == 0
+
+    def summary(self) -> str:
+        lookups = self.hits + self.misses
+        rate = self.hits / lookups if lookups else 0.0
+        return (f"TED prediction cache: {lookups} lookups, {rate:.0%} hits, "
+                f"{len(self.entries)} of {self.size} entries")
 
     def put(self, key: str, entry: Tuple[tuple, bool, Any]) -> None:
         self.entries[key] = entry
@@ -101,6 +114,8 @@ def install() -> None:
                             precomputations=precomputations, **kwargs)
         key = states_key(self, tracker, domain, rule_only_data)
         entry = cache.get(key)
+        if cache.report_now():
+            logger.info(cache.summary())
         if entry is None:
             prediction = original(self, tracker, domain, rule_only_data=rule_only_data,
                                   precomputations=precomputations, **kwargs)

@@ -18,13 +18,20 @@ def plain_rasa_again():
     """install() patches all; every test here starts and ends with plain Rasa."""
     from rasa.core.policies.ted_policy import TEDPolicy
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import Event
 
-    patched = [(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
-               (TEDPolicy, "predict_action_probabilities"), (SQLTrackerStore, "__init__")]
-    originals = [(owner, name, owner.__dict__[name]) for owner, name in patched]
+    patched = [(Event, "resolve_by_type"), (Event, "__init_subclass__"),(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
+               (TEDPolicy, "predict_action_probabilities"), (SQLTrackerStore, "__init__"),
+               (SQLTrackerStore, "_retrieve"), (SQLTrackerStore, "_additional_events"),
+               (SQLTrackerStore, "save")]
+    originals = [(owner, name, owner.__dict__.get(name)) for owner, name in patched]
     yield
     for owner, name, original in originals:
-        setattr(owner, name, original)
+        if original is None:
+            if name in owner.__dict__:
+                delattr(owner, name)
+        else:
+            setattr(owner, name, original)
 
 
 GOOD = {
@@ -75,6 +82,65 @@ def test_patched_validation_rejects_bad_results(bad):
             _action()._validate_action_result(bad)
     finally:
         RemoteAction._validate_action_result = original
+
+
+def _real_events():
+    """One event of every kind, serialised by Rasa itself."""
+    from datetime import datetime
+
+    from rasa.shared.core import events as e
+
+    return [ev.as_dict() for ev in [
+        e.UserUttered("Outlook", {"name": "setup_client", "confidence": 0.9},
+                      [{"entity": "client", "value": "outlook", "start": 0, "end": 7}]),
+        e.ActionExecuted("action_set_topic", policy="RulePolicy", confidence=1.0),
+        e.SlotSet("client", "outlook"), e.EntitiesAdded([{"entity": "client", "value": "x"}]),
+        e.DefinePrevUserUtteredFeaturization(False),
+        e.ReminderScheduled("remind", datetime(2026, 11, 28)), e.ReminderCancelled(name="r"),
+        e.ActionExecutionRejected("details_form"), e.LoopInterrupted(True),
+        e.ActiveLoop("details_form"), e.ActiveLoop(None),
+        e.AllSlotsReset(), e.ConversationResumed(), e.ConversationPaused(),
+        e.FollowupAction("action_listen"), e.StoryExported("x.yml"), e.Restarted(),
+        e.UserUtteranceReverted(), e.ActionReverted(), e.SessionStarted(),
+        e.BotUttered("Hallo", {"buttons": [{"title": "Ja", "payload": "/affirm"}]}),
+        e.AgentUttered("Hallo"),
+    ]] + [{"event": "form", "name": "details_form", "timestamp": None},  # Rasa 2 names
+          {"event": "form_validation", "validate": False, "timestamp": None}]
+
+
+def _variants():
+    """Valid responses and, from each event, ones broken in every field."""
+    events = _real_events()
+    yield {"events": events, "responses": [{"text": "Hallo"}]}
+    yield {}
+    for event in events:
+        yield {"events": [event]}
+        for key in list(event) + ["event"]:
+            for wrong in (None, 1, 2.5, "x", [], {}, True):
+                broken = dict(event)
+                broken[key] = wrong
+                yield {"events": [event, broken]}
+        yield {"events": [{k: v for k, v in event.items() if k != "event"}]}
+    for odd in ("text", 1, None, [], [1], ["user"], [{"event": "no_such"}], [{}]):
+        yield {"events": odd}
+    for odd in (None, "x", 1, []):
+        yield odd
+
+
+def test_the_quick_check_accepts_exactly_what_the_full_schema_accepts():
+    import jsonschema
+
+    from ops.rasa_patches.action_validator import _event_types, quick_check
+
+    schema = RemoteAction.action_response_format_spec()
+    full = jsonschema.validators.validator_for(schema)(schema)
+    quick = quick_check(schema, type(full))
+    assert {e["event"] for e in _real_events()} == set(_event_types(schema))  # every type
+    variants = list(_variants())
+    verdicts = [(quick(v), full.is_valid(v)) for v in variants]
+    assert len(variants) > 500
+    assert all(q == f for q, f in verdicts), [v for v, (q, f) in zip(variants, verdicts) if q != f][:3]
+    assert 50 < sum(f for _, f in verdicts) < len(variants) - 50  # both verdicts tried
 
 
 def test_the_stack_starts_rasa_with_the_speed_up_and_the_baseline_without(tmp_path):
@@ -234,6 +300,11 @@ def test_the_cache_keeps_the_most_recently_used_entries():
     cache.put("c", ((3.0,), False, None))
     assert cache.get("b") is None and cache.get("a") and cache.get("c")
     assert (cache.hits, cache.misses) == (3, 1)
+    assert cache.summary() == "TED prediction cache: 4 lookups, 75% hits, 2 of 2 entries"
+    assert not cache.report_now()
+    for _ in range(ted_cache.REPORT_EVERY - 4):
+        cache.get("a")
+    assert cache.report_now()  # the server logs the hit rate every REPORT_EVERY lookups
 
 
 @pytest.mark.parametrize("raw, size", [("", 4096), ("0", 0), ("-5", 0), ("100", 100)])
@@ -297,3 +368,107 @@ def test_other_databases_keep_rasas_engine():
     assert sqlite_store._is_sqlite_file(make_url("sqlite:////var/x.db"))
     assert not sqlite_store._is_sqlite_file(make_url("sqlite://"))
     assert not sqlite_store._is_sqlite_file(make_url("postgresql://u@127.0.0.1/rasa"))
+
+
+DOMAIN_YAML = "version: '3.1'\nintents: [greet]\nresponses:\n  utter_x:\n  - text: x\n"
+
+
+async def _store_scenario(db, queries):
+    """Saves as Rasa does them (new conversation, message after message, a second save of
+    the same tracker, a new session, a copied tracker); the rows stored and the trackers
+    read back, without timestamps. ``queries`` counts Rasa's event queries."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.from_yaml(DOMAIN_YAML)
+    store = _sqlite_store(db, domain)
+    original_query = SQLTrackerStore._event_query
+
+    def counting(self, *args, **kwargs):
+        queries.append(kwargs.get("fetch_events_from_all_sessions"))
+        return original_query(self, *args, **kwargs)
+
+    store._event_query = counting.__get__(store)
+    tracker = DialogueStateTracker("kunde", domain.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    for number in range(3):
+        tracker = await store.retrieve("kunde")
+        tracker.update(UserUttered(f"Nachricht {number}", {"name": "greet"}))
+        tracker.update(ActionExecuted("utter_x"))
+        tracker.update(BotUttered("x"))
+        await store.save(tracker)
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)  # the same tracker once more
+    tracker = await store.retrieve("kunde")
+    for event in (ActionExecuted("action_session_start"), SessionStarted(),
+                  ActionExecuted("action_listen")):
+        tracker.update(event)
+    await store.save(tracker)
+    tracker.update(UserUttered("nach dem Neustart", {"name": "greet"}))
+    await store.save(tracker)  # after a new session: Rasa counts again
+    tracker = await store.retrieve("kunde")
+    copied = tracker.copy()
+    copied.update(UserUttered("Kopie", {"name": "greet"}))
+    await store.save(copied)
+    empty = DialogueStateTracker("leer", domain.slots)  # as Rasa creates it for a new chat
+    await store.save(empty)
+    for event in (ActionExecuted("action_session_start"), SessionStarted(),
+                  ActionExecuted("action_listen"), UserUttered("Hallo", {"name": "greet"})):
+        empty.update(event)
+    await store.save(empty)
+    read_back = [(await store.retrieve("kunde")).events, (await store.retrieve_full_tracker("kunde")).events,
+                 (await store.retrieve("leer")).events]
+    store.engine.dispose()
+
+    def plain(data):
+        return {k: v for k, v in json.loads(data).items() if k != "timestamp"}
+
+    with sqlite3.connect(str(db)) as connection:
+        rows = [(t, plain(d)) for t, d in connection.execute("SELECT type_name, data FROM events ORDER BY id")]
+    events = [[{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in evs] for evs in read_back]
+    return rows, events
+
+
+async def test_saves_without_counting_store_what_rasa_stores(tmp_path):
+    plain_queries, patched_queries = [], []
+    plain = await _store_scenario(tmp_path / "plain.db", plain_queries)
+    sqlite_store.install()
+    patched = await _store_scenario(tmp_path / "patched.db", patched_queries)
+    assert patched == plain
+    rows, _ = plain
+    assert len(rows) > 20
+    assert [d.get("text") for t, d in rows if t == "user"].count("Nachricht 0") == 1
+    # plain Rasa asks the database on every save, the patch only where it cannot know
+    # plain Rasa asks the database on each of the 12 saves (plus 7 session reads); the
+    # patch only for the new conversations, after a new session and for the copy
+    assert plain_queries.count(False) == 12 + 7
+    assert patched_queries.count(False) == 4 + 7
+
+
+# -- event classes by type name ------------------------------------------------------------
+def test_event_classes_by_name_are_rasas():
+    from rasa.shared.core import events as e
+    from ops.rasa_patches import event_types
+
+    names = ["user", "bot", "action", "slot", "session_started", "active_loop", "followup",
+             "rewind", "restart", "user_featurization", "loop_interrupted", "reset_slots"]
+    plain = [e.Event.resolve_by_type(n) for n in names]
+    plain_default = e.Event.resolve_by_type("no_such_event", e.SlotSet)
+    event_types.install()
+    event_types.install()  # idempotent
+    for _ in range(2):  # looked up, then from the table
+        assert [e.Event.resolve_by_type(n) for n in names] == plain
+    assert e.Event.resolve_by_type("no_such_event", e.SlotSet) is plain_default is e.SlotSet
+    assert e.Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="Unknown event name"):
+        e.Event.resolve_by_type("no_such_event")
+    assert e.Event.from_parameters({"event": "slot", "name": "a", "value": 1}) == e.SlotSet("a", 1)
+
+    class Later(e.SlotSet):  # defined after the table was filled
+        type_name = "later_event"
+
+    assert e.Event.resolve_by_type("later_event") is Later
+    assert e.Event.resolve_by_type("user") is e.UserUttered
