@@ -13,17 +13,20 @@ each against plain Rasa.
 - sqlite_store: the SQLite tracker store keeps its connection open (no checkpoint and
   fsyncs per message) and knows which events are new without a counting query.
 - event_types: event classes are found by type name from a table, not a class-tree walk.
+- tf_predict: DIET and TED call their compiled TensorFlow graph directly, without the
+  per-call signature matching of `tf.function`.
 """
 from __future__ import annotations
 
 import sys
 
-from ops.rasa_patches import action_validator, event_types, sqlite_store, ted_cache, ticket_lock
+from ops.rasa_patches import (action_validator, event_types, sqlite_store, ted_cache, tf_predict,
+                              ticket_lock)
 
 
 def install() -> None:
     """Apply every patch (idempotent)."""
-    for patch in (action_validator, ticket_lock, ted_cache, sqlite_store, event_types):
+    for patch in (action_validator, ticket_lock, ted_cache, sqlite_store, event_types, tf_predict):
         patch.install()
 
 

@@ -20,7 +20,9 @@ def plain_rasa_again():
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.events import Event
 
-    patched = [(Event, "resolve_by_type"), (Event, "__init_subclass__"),(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
+    from rasa.utils.tensorflow.models import RasaModel
+
+    patched = [(RasaModel, "_rasa_predict"), (Event, "resolve_by_type"), (Event, "__init_subclass__"),(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
                (TEDPolicy, "predict_action_probabilities"), (SQLTrackerStore, "__init__"),
                (SQLTrackerStore, "_retrieve"), (SQLTrackerStore, "_additional_events"),
                (SQLTrackerStore, "save")]
@@ -290,6 +292,40 @@ async def test_cached_ted_predictions_equal_tensorflows_for_every_test_story_sta
         assert got.is_end_to_end_prediction == want.is_end_to_end_prediction
         assert np.allclose(got.probabilities, want.probabilities, atol=1e-6)
         assert np.argmax(got.probabilities) == np.argmax(want.probabilities)
+
+
+async def test_direct_graph_calls_give_what_tf_function_gives(agent):
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from ops.rasa_patches import tf_predict
+
+    plain = RasaModel._rasa_predict
+    tf_predict.install()
+    direct = RasaModel._rasa_predict
+    batches = []
+
+    def record(self, batch_in):
+        batches.append((self, batch_in))
+        return plain(self, batch_in)  # also builds the tf.function as Rasa does
+
+    RasaModel._rasa_predict = record
+    texts = ["Hallo", "Fehler 554 beim Senden", "Wie richte ich Outlook mit IMAP ein?",
+             "ja", "Mein Postfach ist voll", "Passwort vergessen", "asdf qwer"]
+    for text in texts:
+        await agent.parse_message(text)
+    for tracker in list(_prediction_points(_story_trackers(agent)[0]))[:10]:
+        agent.processor._predict_next_with_tracker(tracker.copy())
+    RasaModel._rasa_predict = direct
+    models = {type(model).__name__ for model, _ in batches}
+    assert {"DIET", "TED"} <= models, models
+    for model, batch_in in batches:
+        want, got = plain(model, batch_in), direct(model, batch_in)
+        assert sorted(got) == sorted(want)
+        for key in want:
+            if isinstance(want[key], np.ndarray):
+                assert np.allclose(got[key], want[key], atol=1e-6), key
+    used = [direct.concrete_of.get(model) for model, _ in batches]
+    assert all(c is not None and c is not tf_predict._REFUSED for c in used)  # the direct call ran
 
 
 def test_the_cache_keeps_the_most_recently_used_entries():
