@@ -1,6 +1,7 @@
-"""ops.rasa_patches: the action-result check built once (same verdicts as Rasa's), a
-ticket lock that cannot wait for ever, TED predictions reused for seen dialogue states
-(same output as TensorFlow's), and the SQLite tracker store with a kept connection."""
+"""ops.rasa_patches, each against plain Rasa: the action-result check (same verdicts and
+messages), the ticket lock (cannot wait for ever), TED predictions reused for seen
+dialogue states and the direct graph call (same outputs as TensorFlow's), the SQLite
+tracker store (same rows with fewer queries), event classes by name (same classes)."""
 from __future__ import annotations
 
 import pytest
