@@ -15,18 +15,21 @@ each against plain Rasa.
 - event_types: event classes are found by type name from a table, not a class-tree walk.
 - tf_predict: DIET and TED call their compiled TensorFlow graph directly, without the
   per-call signature matching of `tf.function`.
+- tracker_states: a tracker's dialogue states are computed once per version of the
+  tracker instead of once per policy.
 """
 from __future__ import annotations
 
 import sys
 
 from ops.rasa_patches import (action_validator, event_types, sqlite_store, ted_cache, tf_predict,
-                              ticket_lock)
+                              ticket_lock, tracker_states)
 
 
 def install() -> None:
     """Apply every patch (idempotent)."""
-    for patch in (action_validator, ticket_lock, ted_cache, sqlite_store, event_types, tf_predict):
+    for patch in (action_validator, ticket_lock, ted_cache, sqlite_store, event_types, tf_predict,
+                  tracker_states):
         patch.install()
 
 

@@ -23,7 +23,10 @@ def plain_rasa_again():
 
     from rasa.utils.tensorflow.models import RasaModel
 
-    patched = [(RasaModel, "_rasa_predict"), (Event, "resolve_by_type"), (Event, "__init_subclass__"),(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    patched = [(DialogueStateTracker, "past_states"), (RasaModel, "_rasa_predict"),
+               (Event, "resolve_by_type"), (Event, "__init_subclass__"),(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
                (TEDPolicy, "predict_action_probabilities"), (SQLTrackerStore, "__init__"),
                (SQLTrackerStore, "_retrieve"), (SQLTrackerStore, "_additional_events"),
                (SQLTrackerStore, "save")]
@@ -509,3 +512,51 @@ def test_event_classes_by_name_are_rasas():
 
     assert e.Event.resolve_by_type("later_event") is Later
     assert e.Event.resolve_by_type("user") is e.UserUttered
+
+
+# -- dialogue states once per tracker version ------------------------------------------------
+def test_remembered_states_are_rasas_for_every_prefix_and_flag(agent):
+    from rasa.shared.core.events import ActionExecuted, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from ops.rasa_patches import tracker_states
+
+    domain = agent.domain
+    rule_only = {"slots": ["requested_slot"], "loops": []}
+    flags = [dict(), dict(ignore_rule_only_turns=True, rule_only_data=rule_only),
+             dict(omit_unset_slots=True), dict(ignore_rule_only_turns=True)]
+    points = [t for story in _story_trackers(agent) for t in _prediction_points(story)]
+    plain = [[t.past_states(domain, **f) for f in flags] for t in points]
+    tracker_states.install()
+    tracker_states.install()  # idempotent
+    for _ in range(2):  # computed, then remembered
+        assert [[t.past_states(domain, **f) for f in flags] for t in points] == plain
+    tracker = points[-1]
+    tracker.past_states(domain)[-1].clear()  # callers edit what they get
+    assert tracker.past_states(domain) == plain[-1][0]
+    tracker.update(SlotSet("client", "outlook"))  # a new version of the tracker
+    tracker.update(ActionExecuted("utter_greet"))
+    assert tracker.past_states(domain) == DialogueStateTracker.past_states.original(tracker, domain)
+    assert len(tracker.past_states(domain)) == len(plain[-1][0]) + 1
+
+
+async def test_predictions_with_all_patches_are_plain_rasas(agent):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from ops import rasa_patches
+
+    points = [t for story in _story_trackers(agent) for t in _prediction_points(story)]
+
+    def predictions():
+        out = []
+        for tracker in points:
+            p = agent.processor._predict_next_with_tracker(tracker.copy())
+            out.append((agent.domain.action_names_or_texts[p.max_confidence_index],
+                        p.policy_name, round(p.max_confidence, 5)))
+        return out
+
+    plain = predictions()
+    rasa_patches.install()
+    assert DialogueStateTracker.past_states.original  # the patched one is in use
+    assert predictions() == plain
+    assert predictions() == plain  # with every cache warm
