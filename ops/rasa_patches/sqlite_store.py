@@ -1,5 +1,5 @@
 """Rasa's SQLTrackerStore on an SQLite file: one kept connection instead of one per call,
-and no counting query on every save.
+one INSERT per save, and no counting query on every save.
 
 1. With SQLAlchemy 1.4 (Rasa 3.6) an SQLite file gets `NullPool`: every tracker read and
    write opens a connection and closes it again, and closing the last connection of a
@@ -11,7 +11,10 @@ and no counting query on every save.
    committed message survives a crash or restart of Rasa; only a power loss or kernel
    crash can lose the last commits.
 
-2. Before writing, Rasa's `save` counts the conversation's stored events since its last
+2. New events are written with one INSERT instead of one ORM object each (same columns
+   and values as Rasa's `save`).
+
+3. Before writing, Rasa's `save` counts the conversation's stored events since its last
    session start (an ORM query with a sub-query; ~8 % of the server's time at 16
    customers) to know which events of the tracker are new. That number is known without
    asking: the tracker was just read from this store (as many events as rows) or saved by
@@ -83,6 +86,21 @@ def stored_count(tracker) -> Optional[int]:
     return None
 
 
+def _row(sender_id, event) -> dict:
+    """The columns Rasa's `save` writes for one event."""
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
 def _starts_a_session(events) -> bool:
     from rasa.shared.core.events import SessionStarted
 
@@ -110,6 +128,16 @@ def install() -> None:
             self.engine.dispose()
             self.engine = pooled_engine(url)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def _save_in_one_insert(self, tracker) -> None:
+        # Rasa's `save`, with the new rows written by one INSERT instead of one ORM object
+        # each (the ORM's unit of work was ~7 % of the server's time at 16 customers)
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
 
     async def _retrieve(self, sender_id, fetch_events_from_all_sessions):
         if not getattr(self, "_mailhilfe_sqlite", False):
@@ -142,7 +170,7 @@ def install() -> None:
             return await original_save(self, tracker)
         forget_stored_on_failure = True
         try:
-            await original_save(self, tracker)
+            await _save_in_one_insert(self, tracker)
             forget_stored_on_failure = False
         finally:
             count = vars(tracker).pop(_SAVING, None)

@@ -467,7 +467,10 @@ async def _store_scenario(db, queries):
         return {k: v for k, v in json.loads(data).items() if k != "timestamp"}
 
     with sqlite3.connect(str(db)) as connection:
-        rows = [(t, plain(d)) for t, d in connection.execute("SELECT type_name, data FROM events ORDER BY id")]
+        stored = list(connection.execute("SELECT sender_id, type_name, intent_name, action_name, data, "
+                                         "timestamp FROM events ORDER BY id"))
+    assert all(row[5] == json.loads(row[4])["timestamp"] for row in stored)
+    rows = [(sender, t, intent, action, plain(d)) for sender, t, intent, action, d, _ in stored]
     events = [[{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in evs] for evs in read_back]
     return rows, events
 
@@ -480,7 +483,8 @@ async def test_saves_without_counting_store_what_rasa_stores(tmp_path):
     assert patched == plain
     rows, _ = plain
     assert len(rows) > 20
-    assert [d.get("text") for t, d in rows if t == "user"].count("Nachricht 0") == 1
+    assert [d.get("text") for _, t, _, _, d in rows if t == "user"].count("Nachricht 0") == 1
+    assert {(t, i, a) for _, t, i, a, _ in rows} >= {("user", "greet", None), ("action", None, "utter_x")}
     # plain Rasa asks the database on every save, the patch only where it cannot know
     # plain Rasa asks the database on each of the 12 saves (plus 7 session reads); the
     # patch only for the new conversations, after a new session and for the copy
