@@ -34,7 +34,6 @@ from typing import Any, Optional, Tuple
 
 _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 _STORED = "_mailhilfe_stored"  # on a tracker: (number of stored events, last stored event)
-_SAVING = "_mailhilfe_saving"  # on a tracker during save: events stored before it
 
 
 def _is_sqlite_file(url) -> bool:
@@ -116,7 +115,6 @@ def install() -> None:
     original_init = SQLTrackerStore.__init__
     if getattr(original_init, "_mailhilfe_patched", False):
         return
-    original_additional_events = SQLTrackerStore._additional_events
     original_save = SQLTrackerStore.save
     original_retrieve = SQLTrackerStore._retrieve
 
@@ -129,15 +127,22 @@ def install() -> None:
             self.engine = pooled_engine(url)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
-    async def _save_in_one_insert(self, tracker) -> None:
-        # Rasa's `save`, with the new rows written by one INSERT instead of one ORM object
-        # each (the ORM's unit of work was ~7 % of the server's time at 16 customers)
+    async def _save_in_one_insert(self, tracker, count: Optional[int]) -> Tuple[int, list]:
+        """Rasa's `save`, with the new rows written by one INSERT instead of one ORM object
+        each (the ORM's unit of work was ~7 % of the server's time at 16 customers).
+        ``count``: the events already stored, if known. Returns that number and the
+        events saved now."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
-            if rows:
-                session.execute(self.SQLEvent.__table__.insert(), rows)
+            if count is None:  # Rasa's question to the database
+                count = self._event_query(session, tracker.sender_id,
+                                          fetch_events_from_all_sessions=False).count()
+            saved = list(itertools.islice(tracker.events, count, None))
+            if saved:
+                session.execute(self.SQLEvent.__table__.insert(),
+                                [_row(tracker.sender_id, event) for event in saved])
             session.commit()
+        return count, saved
 
     async def _retrieve(self, sender_id, fetch_events_from_all_sessions):
         if not getattr(self, "_mailhilfe_sqlite", False):
@@ -155,35 +160,18 @@ def install() -> None:
                 remember_stored(tracker, len(rows))
             return tracker
 
-    def _additional_events(self, session, tracker):
-        if not getattr(self, "_mailhilfe_sqlite", False):
-            return original_additional_events(self, session, tracker)
-        count = stored_count(tracker)
-        if count is None:  # Rasa's question to the database
-            count = self._event_query(session, tracker.sender_id,
-                                      fetch_events_from_all_sessions=False).count()
-        vars(tracker)[_SAVING] = count
-        return itertools.islice(tracker.events, count, len(tracker.events))
-
     async def save(self, tracker) -> None:
         if not getattr(self, "_mailhilfe_sqlite", False):
             return await original_save(self, tracker)
-        forget_stored_on_failure = True
-        try:
-            await _save_in_one_insert(self, tracker)
-            forget_stored_on_failure = False
-        finally:
-            count = vars(tracker).pop(_SAVING, None)
-            saved = list(itertools.islice(tracker.events, count, None)) if count is not None else None
-            if forget_stored_on_failure or saved is None or _starts_a_session(saved):
-                forget_stored(tracker)  # the database is asked the next time
-            else:
-                remember_stored(tracker, count + len(saved))  # what the database now holds
+        known = stored_count(tracker)
+        forget_stored(tracker)  # until the database is known to hold it
+        count, saved = await _save_in_one_insert(self, tracker, known)
+        if not _starts_a_session(saved):  # after a new session the database is asked again
+            remember_stored(tracker, count + len(saved))  # what the database now holds
 
-    for function in (__init__, _retrieve, _additional_events, save):
+    for function in (__init__, _retrieve, save):
         function._mailhilfe_patched = True  # type: ignore[attr-defined]
     __init__.original = original_init  # type: ignore[attr-defined]
     SQLTrackerStore.__init__ = __init__
     SQLTrackerStore._retrieve = _retrieve
-    SQLTrackerStore._additional_events = _additional_events
     SQLTrackerStore.save = save
