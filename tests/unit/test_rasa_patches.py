@@ -28,8 +28,7 @@ def plain_rasa_again():
     patched = [(DialogueStateTracker, "past_states"), (RasaModel, "_rasa_predict"),
                (Event, "resolve_by_type"), (Event, "__init_subclass__"),(LockStore, "_acquire_lock"), (RemoteAction, "_validate_action_result"),
                (TEDPolicy, "predict_action_probabilities"), (SQLTrackerStore, "__init__"),
-               (SQLTrackerStore, "_retrieve"), (SQLTrackerStore, "_additional_events"),
-               (SQLTrackerStore, "save")]
+               (SQLTrackerStore, "_retrieve"), (SQLTrackerStore, "save")]
     originals = [(owner, name, owner.__dict__.get(name)) for owner, name in patched]
     yield
     for owner, name, original in originals:
@@ -268,6 +267,10 @@ def _story_trackers(agent):
     return trackers
 
 
+def _all_prediction_points(agent):
+    return [point for story in _story_trackers(agent) for point in _prediction_points(story)]
+
+
 def _prediction_points(tracker):
     """Every state of the story at which the bot predicts its next action."""
     from rasa.shared.core.events import ActionExecuted, UserUttered
@@ -282,7 +285,7 @@ def _prediction_points(tracker):
 
 
 async def test_cached_ted_predictions_equal_tensorflows_for_every_test_story_state(agent):
-    points = [t for story in _story_trackers(agent) for t in _prediction_points(story)]
+    points = _all_prediction_points(agent)
     assert len(points) > 100
     COMPARED.clear()
     for _ in range(2):  # the second round is served from the cache throughout
@@ -317,7 +320,7 @@ async def test_direct_graph_calls_give_what_tf_function_gives(agent):
              "ja", "Mein Postfach ist voll", "Passwort vergessen", "asdf qwer"]
     for text in texts:
         await agent.parse_message(text)
-    for tracker in list(_prediction_points(_story_trackers(agent)[0]))[:10]:
+    for tracker in _all_prediction_points(agent)[:10]:
         agent.processor._predict_next_with_tracker(tracker.copy())
     RasaModel._rasa_predict = direct
     models = {type(model).__name__ for model, _ in batches}
@@ -529,7 +532,7 @@ def test_remembered_states_are_rasas_for_every_prefix_and_flag(agent):
     rule_only = {"slots": ["requested_slot"], "loops": []}
     flags = [dict(), dict(ignore_rule_only_turns=True, rule_only_data=rule_only),
              dict(omit_unset_slots=True), dict(ignore_rule_only_turns=True)]
-    points = [t for story in _story_trackers(agent) for t in _prediction_points(story)]
+    points = _all_prediction_points(agent)
     plain = [[t.past_states(domain, **f) for f in flags] for t in points]
     tracker_states.install()
     tracker_states.install()  # idempotent
@@ -549,7 +552,7 @@ async def test_predictions_with_all_patches_are_plain_rasas(agent):
 
     from ops import rasa_patches
 
-    points = [t for story in _story_trackers(agent) for t in _prediction_points(story)]
+    points = _all_prediction_points(agent)
 
     def predictions():
         out = []
